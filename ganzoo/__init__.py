@@ -1,0 +1,43 @@
+"""ganzoo: a plugin-based GAN model zoo.
+
+``import ganzoo`` is cheap: nothing here imports torch until a function that needs it runs.
+
+    >>> import ganzoo
+    >>> ganzoo.list_models("dc*")          # doctest: +SKIP
+    ['dcgan']
+    >>> model = ganzoo.create_model("dcgan", latent_dim=64)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ganzoo.errors import GanzooError
+from ganzoo.plugins import hookimpl
+
+if TYPE_CHECKING:
+    import torch
+
+__version__ = "0.1.0"
+
+__all__ = ["GanzooError", "__version__", "create_model", "hookimpl", "list_models"]
+
+
+def list_models(pattern: str | None = None, *, tags: tuple[str, ...] = ()) -> list[str]:
+    """Names of registered architectures matching a glob ``pattern`` and ``tags``.
+
+    >>> ganzoo.list_models(tags=("unconditional",))   # doctest: +SKIP
+    """
+    from ganzoo.registry import get_registry
+
+    return get_registry("architectures").names(pattern, tags)
+
+
+def create_model(name: str, **kwargs: Any) -> "torch.nn.Module":
+    """Build the architecture ``name`` with constructor ``kwargs`` (random weights).
+
+    >>> gan = ganzoo.create_model("vanilla", latent_dim=32)   # doctest: +SKIP
+    """
+    from ganzoo.models import build_model
+
+    return build_model(name, **kwargs)

@@ -1,0 +1,208 @@
+"""``ganzoo list``, ``ganzoo info`` and ``ganzoo plugins``: looking at what is installed.
+
+Nothing here imports torch unless ``info`` is asked for a target's parameters.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from typing import Any
+
+import click
+
+from ganzoo.cli.output import echo_json, echo_table, human_size
+from ganzoo.errors import UnknownNameError, UsageError
+from ganzoo.registry import KINDS, Spec, find_everywhere, get_registry
+
+
+def _extra_column(spec: Spec) -> str:
+    """The kind-specific facts ``ganzoo list`` adds after the summary."""
+    meta = spec.metadata
+    if spec.kind == "pretrained":
+        size = human_size(meta["size_bytes"]) if "size_bytes" in meta else "?"
+        return f"{meta.get('dataset', '?')}, {size}"
+    if spec.kind == "architectures":
+        return str(meta.get("task", ""))
+    if spec.kind == "datasets" and "channels" in meta:
+        size = meta.get("size")
+        return f"{meta['channels']}x{size}x{size}" if size else f"{meta['channels']}ch"
+    if spec.kind == "losses":
+        return str(meta.get("role", ""))
+    return ""
+
+
+@click.command("list")
+@click.argument("kind", required=False)
+@click.argument("pattern", required=False)
+@click.option("--tag", "tags", multiple=True, help="Only entries with this tag (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(kind: str | None, pattern: str | None, tags: tuple[str, ...], as_json: bool) -> None:
+    """List what the registries hold: architectures, losses, datasets, metrics, pretrained.
+
+    KIND picks one registry (default: all, grouped). PATTERN is a glob on names; it may come
+    first when no KIND is given.
+
+    \b
+    Examples:
+      ganzoo list
+      ganzoo list architectures
+      ganzoo list losses '*gan*'
+      ganzoo list 'dc*'
+      ganzoo list datasets --tag grayscale --json
+    """
+    if kind is not None and kind not in KINDS:
+        singular = {noun.split()[0]: plural for plural, noun in KINDS.items()}
+        if kind in singular:
+            kind = singular[kind]
+        elif pattern is None:
+            kind, pattern = None, kind
+        else:
+            raise UsageError(f"unknown kind '{kind}'; choose one of: {', '.join(KINDS)}")
+    kinds = [kind] if kind else list(KINDS)
+    grouped = {k: get_registry(k).specs(pattern, tags) for k in kinds}
+    if as_json:
+        echo_json({k: [s.to_dict() for s in specs] for k, specs in grouped.items()})
+        return
+    first = True
+    for k, specs in grouped.items():
+        if not specs and kind is None:
+            continue
+        if not first:
+            click.echo()
+        first = False
+        click.echo(click.style(f"{k} ({len(specs)})", bold=True))
+        if not specs:
+            click.echo("  (none)" if pattern is None else f"  (none matching '{pattern}')")
+            continue
+        echo_table([["  " + s.name, s.summary, _extra_column(s), s.plugin] for s in specs], shrink=1)
+    if first:
+        click.echo(f"nothing matches '{pattern}'" if pattern else "the registries are empty")
+
+
+def _parameters(spec: Spec) -> list[dict[str, Any]]:
+    """Constructor parameters of a callable target, with defaults."""
+    target = spec.load()
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return []
+    params = []
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "self":
+            continue
+        default = None if p.default is inspect.Parameter.empty else p.default
+        annotation = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
+        params.append(
+            {
+                "name": p.name,
+                "default": default if isinstance(default, (int, float, str, bool, type(None), list, tuple)) else repr(default),
+                "required": p.default is inspect.Parameter.empty,
+                "type": annotation if annotation != "_empty" else "",
+            }
+        )
+    return params
+
+
+@click.command("info")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(list(KINDS)), help="Which registry, when NAME is in several.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info_command(name: str, kind: str | None, as_json: bool) -> None:
+    """Show one registry entry: summary, plugin and version, metadata and parameters.
+
+    \b
+    Examples:
+      ganzoo info vanilla
+      ganzoo info fashion-mnist
+      ganzoo info hinge --kind losses --json
+    """
+    from ganzoo.plugins import get_manager
+
+    if kind:
+        spec = get_registry(kind).get(name)
+    else:
+        found = find_everywhere(name)
+        if not found:
+            every = [n for k in KINDS for n in get_registry(k).names()]
+            close = difflib.get_close_matches(name, every, n=3, cutoff=0.6)
+            hint = (
+                "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+                if close
+                else "run 'ganzoo list' to see every name"
+            )
+            raise UnknownNameError(f"nothing is called '{name}'; {hint}")
+        if len(found) > 1:
+            kinds = ", ".join(s.kind for s in found)
+            raise UsageError(f"'{name}' is in several registries ({kinds}); pass --kind")
+        spec = found[0]
+    plugin = get_manager().plugins.get(spec.plugin)
+    data = spec.to_dict()
+    data["plugin_version"] = plugin.version if plugin else None
+    data["plugin_distribution"] = plugin.distribution if plugin else None
+    if spec.kind != "pretrained":
+        data["parameters"] = _parameters(spec)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(click.style(f"{spec.name}", bold=True) + f"  ({KINDS[spec.kind]})")
+    click.echo(f"  {spec.summary}")
+    origin = spec.plugin
+    if plugin and plugin.distribution:
+        origin += f" (from {plugin.distribution} {plugin.version or ''})".rstrip()
+    rows = [["plugin", origin], ["target", spec.target]]
+    if spec.tags:
+        rows.append(["tags", ", ".join(spec.tags)])
+    for key, value in spec.metadata.items():
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        rows.append([key, str(value)])
+    echo_table([["  " + k, v] for k, v in rows])
+    params = data.get("parameters")
+    if params:
+        click.echo("parameters")
+        echo_table(
+            [["  " + p["name"], "(required)" if p["required"] else f"= {p['default']!r}", p["type"]] for p in params]
+        )
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins_command(as_json: bool) -> None:
+    """List installed plugins: distribution, version, hooks, what each registered, errors.
+
+    A plugin that fails to load is skipped and shown here with its error; the rest of ganzoo
+    keeps working. GANZOO_LOAD_PLUGINS="" loads the built-ins only.
+
+    \b
+    Examples:
+      ganzoo plugins
+      ganzoo plugins --json
+    """
+    from ganzoo.plugins import get_manager
+
+    plugins = list(get_manager().plugins.values())
+    if as_json:
+        echo_json([p.to_dict() for p in plugins])
+        return
+    for info in plugins:
+        status = click.style("FAILED", fg="red") if info.error else click.style("ok", fg="green")
+        origin = f"{info.distribution or '-'} {info.version or ''}".strip()
+        kind = "built-in" if info.builtin else "third-party"
+        click.echo(f"{click.style(info.name, bold=True)}  [{status}]  {origin}, {kind}, module {info.module}")
+        if info.hooks:
+            click.echo(f"  hooks: {', '.join(info.hooks)}")
+        for k, names in info.registered.items():
+            click.echo(f"  {k}: {', '.join(names)}")
+        for clash in info.clashes:
+            click.echo(f"  clash: {clash}")
+        if info.error:
+            click.echo(f"  error: {info.error}")
+            if info.details:
+                for line in info.details.rstrip().splitlines()[-6:]:
+                    click.echo(f"    {line}")
+
+
+COMMANDS = [list_command, info_command, plugins_command]

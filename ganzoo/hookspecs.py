@@ -1,0 +1,130 @@
+"""The hooks a ganzoo plugin can implement.
+
+Each ``register_*`` hook receives a ``register`` callback instead of returning values, so a
+plugin says exactly what it adds and ganzoo knows which plugin added it. Hook modules must not
+import torch: ganzoo calls them to build its registries, including for ``ganzoo list``.
+
+A plugin module marks its implementations with :data:`ganzoo.hookimpl`::
+
+    from ganzoo import hookimpl
+
+    @hookimpl
+    def register_architectures(register):
+        register("tinygan", "my_pkg.models:build", summary="A tiny GAN", tags=["unconditional"])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+hookspec = pluggy.HookspecMarker("ganzoo")
+
+
+class Register(Protocol):
+    """The callback passed to every ``register_*`` hook."""
+
+    def __call__(
+        self,
+        name: str,
+        target: str,
+        *,
+        summary: str,
+        tags: Iterable[str] = (),
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Register ``name`` whose code lives at ``target`` (``"package.module:attr"``).
+
+        :param name: lower-case registry name, unique within its kind (``"dcgan"``).
+        :param target: the object to import on use; never imported at registration.
+        :param summary: one line shown by ``ganzoo list``.
+        :param tags: words that ``ganzoo list --tag`` filters on.
+        :param metadata: JSON-able facts shown by ``ganzoo info`` (sizes, task, license ...).
+        """
+
+
+@hookspec
+def register_architectures(register: Register) -> None:
+    """Register GAN families and other image models.
+
+    Called once per process, the first time the architectures registry is used. The target is a
+    factory ``build(**kwargs) -> torch.nn.Module`` following the family contract in
+    ``docs/plugins.md``. Useful metadata: ``task`` (``unconditional``, ``class-conditional``,
+    ``image-to-image``, ``style-transfer``) and ``image_sizes``.
+
+    :param register: the :class:`Register` callback.
+    """
+
+
+@hookspec
+def register_losses(register: Register) -> None:
+    """Register adversarial losses and regularisers.
+
+    Called once per process, the first time the losses registry is used. The target is a class
+    (or factory) of :class:`ganzoo.losses.AdversarialLoss` or
+    :class:`ganzoo.losses.Regulariser`; set ``metadata={"role": "adversarial"}`` or
+    ``{"role": "regulariser"}``.
+
+    :param register: the :class:`Register` callback.
+    """
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register datasets.
+
+    Called once per process, the first time the datasets registry is used. The target is a
+    factory ``build(split="train", **options) -> torch.utils.data.Dataset`` whose items are dicts
+    (``{"image": FloatTensor[C, H, W] in [-1, 1], "label": int}``). Useful metadata:
+    ``channels``, ``size``, ``classes``, ``license``, ``splits``.
+
+    :param register: the :class:`Register` callback.
+    """
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register evaluation metrics (FID, KID ...) and feature extractors.
+
+    Called once per process, the first time the metrics registry is used.
+
+    :param register: the :class:`Register` callback.
+    """
+
+
+@hookspec
+def register_pretrained(register: Register) -> None:
+    """Register pretrained models of the zoo.
+
+    Called once per process, the first time the pretrained registry is used. The target points
+    at the plugin package holding the checkpoint folder (bundled files) and metadata says
+    ``architecture``, ``dataset``, ``files`` and, for Hub-hosted weights, ``repo_id``,
+    ``revision`` and ``sha256``.
+
+    :param register: the :class:`Register` callback.
+    """
+
+
+@hookspec
+def register_commands(cli: "click.Group") -> None:
+    """Add commands to the ``ganzoo`` command line.
+
+    Called while the CLI is being built, before arguments are parsed. Add commands with
+    ``cli.add_command(...)``; keep heavy imports inside the command's function.
+
+    :param cli: the top-level ``ganzoo`` click group.
+    """
+
+
+#: Hooks whose ``register`` callback feeds a registry, and which registry.
+REGISTER_HOOKS: dict[str, str] = {
+    "register_architectures": "architectures",
+    "register_losses": "losses",
+    "register_datasets": "datasets",
+    "register_metrics": "metrics",
+    "register_pretrained": "pretrained",
+}

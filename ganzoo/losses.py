@@ -1,0 +1,142 @@
+"""The public loss API: adversarial losses, regularisers and the :class:`Objective` they form.
+
+Plugins register concrete losses (see ``plugins/ganzoo_losses``); families call an
+:class:`Objective` from their ``d_loss``/``g_loss`` so any registered loss works with any family.
+All losses take raw discriminator outputs (logits / critic scores), never probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import Tensor
+
+from ganzoo.errors import UsageError
+from ganzoo.registry import get_registry
+
+Critic = Callable[[Tensor], Tensor]
+
+
+class AdversarialLoss:
+    """A discriminator objective and its generator counterpart, on logits.
+
+    ``real_target``/``fake_target`` carry label smoothing and label noise; only losses with
+    :attr:`supports_soft_labels` (the BCE family) accept targets other than 1 and 0.
+    """
+
+    supports_soft_labels: bool = False
+
+    def d_loss(self, real: Tensor, fake: Tensor, real_target: Tensor | float = 1.0,
+               fake_target: Tensor | float = 0.0) -> Tensor:
+        raise NotImplementedError
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class Regulariser:
+    """A penalty on the discriminator, added to its loss (gradient penalty, R1 ...)."""
+
+    def __call__(self, critic: Critic, real: Tensor, fake: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+@dataclass
+class Objective:
+    """What a family needs to compute its losses: the adversarial loss, penalties and tricks.
+
+    ``label_smoothing`` is one-sided (real targets become ``1 - s``), ``label_noise`` flips that
+    fraction of the discriminator's targets, and ``instance_noise`` adds Gaussian noise of that
+    standard deviation to every image the discriminator sees.
+    """
+
+    adversarial: AdversarialLoss
+    regularisers: list[Regulariser] = field(default_factory=list)
+    label_smoothing: float = 0.0
+    label_noise: float = 0.0
+    instance_noise: float = 0.0
+
+    def __post_init__(self) -> None:
+        tricks = self.label_smoothing or self.label_noise
+        if tricks and not self.adversarial.supports_soft_labels:
+            raise UsageError(
+                f"label smoothing and label noise need a BCE-type loss, not "
+                f"{type(self.adversarial).__name__}; drop them or use --loss non-saturating"
+            )
+
+    def noisy(self, images: Tensor) -> Tensor:
+        """Images with instance noise added (unchanged when it is off)."""
+        if self.instance_noise <= 0:
+            return images
+        return images + self.instance_noise * torch.randn_like(images)
+
+    def _targets(self, logits: Tensor, value: float) -> Tensor | float:
+        if not self.label_noise:
+            return value
+        flip = torch.rand(logits.shape, device=logits.device) < self.label_noise
+        base = torch.full_like(logits, value, dtype=torch.float32)
+        return torch.where(flip, 1.0 - base, base)
+
+    def d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        """The adversarial part of the discriminator loss, with the label tricks applied."""
+        real_target = self._targets(real_logits, 1.0 - self.label_smoothing)
+        fake_target = self._targets(fake_logits, 0.0)
+        if isinstance(real_target, float) and isinstance(fake_target, float) and not self.label_smoothing:
+            return self.adversarial.d_loss(real_logits, fake_logits)
+        return self.adversarial.d_loss(real_logits, fake_logits, real_target, fake_target)
+
+    def g_loss(self, fake_logits: Tensor) -> Tensor:
+        return self.adversarial.g_loss(fake_logits)
+
+    def penalty(self, critic: Critic, real: Tensor, fake: Tensor) -> Tensor | None:
+        """Sum of all regularisers, or ``None`` when there are none."""
+        if not self.regularisers:
+            return None
+        return sum((reg(critic, real, fake) for reg in self.regularisers), real.new_zeros(()))
+
+
+def create_loss(name: str, **kwargs: Any) -> AdversarialLoss | Regulariser:
+    """Build the registered loss or regulariser ``name``.
+
+    >>> create_loss("hinge")                          # doctest: +SKIP
+    >>> create_loss("gradient-penalty", weight=10.0)  # doctest: +SKIP
+    """
+    spec = get_registry("losses").get(name)
+    try:
+        return spec.load()(**kwargs)
+    except TypeError as exc:
+        raise UsageError(f"bad options for loss '{name}': {exc}") from exc
+
+
+def build_objective(
+    loss: str = "non-saturating",
+    regularisers: Mapping[str, float] | None = None,
+    *,
+    label_smoothing: float = 0.0,
+    label_noise: float = 0.0,
+    instance_noise: float = 0.0,
+) -> Objective:
+    """An :class:`Objective` from registry names; ``regularisers`` maps name to weight.
+
+    >>> build_objective("wasserstein", {"gradient-penalty": 10.0})   # doctest: +SKIP
+    """
+    registry = get_registry("losses")
+    spec = registry.get(loss)
+    if spec.metadata.get("role") != "adversarial":
+        raise UsageError(f"'{loss}' is a regulariser, not an adversarial loss; pass it with --reg")
+    adversarial = create_loss(loss)
+    regs: list[Regulariser] = []
+    for name, weight in (regularisers or {}).items():
+        reg_spec = registry.get(name)
+        if reg_spec.metadata.get("role") != "regulariser":
+            raise UsageError(f"'{name}' is an adversarial loss, not a regulariser; pass it with --loss")
+        regs.append(create_loss(name, weight=float(weight)))  # type: ignore[arg-type]
+    return Objective(
+        adversarial,  # type: ignore[arg-type]
+        regs,
+        label_smoothing=label_smoothing,
+        label_noise=label_noise,
+        instance_noise=instance_noise,
+    )

@@ -1,0 +1,8 @@
+"""Hooks of the DCGAN plugin (torch-free)."""
+
+from ganzoo import hookimpl
+
+
+@hookimpl
+def register_architectures(register):
+    pass

@@ -1,0 +1,1 @@
+"""Built-in adversarial losses and regularisers (a plugin like any other)."""

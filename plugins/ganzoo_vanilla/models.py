@@ -1,0 +1,49 @@
+"""The MLP generator and discriminator of the original GAN paper."""
+
+from __future__ import annotations
+
+import math
+
+from torch import Tensor, nn
+
+from ganzoo.models import GAN
+
+
+class VanillaGAN(GAN):
+    """MLP GAN: z -> hidden (LeakyReLU) -> tanh image; image -> hidden (LeakyReLU, dropout) -> logit.
+
+    Args:
+        image_size: height and width of the (square) images.
+        channels: image channels (1 for Fashion-MNIST).
+        latent_dim: size of the noise vector z.
+        hidden: widths of the hidden layers, smallest first in the generator.
+        dropout: dropout in the discriminator, as in the paper's maxout network.
+    """
+
+    def __init__(self, image_size: int = 28, channels: int = 1, latent_dim: int = 100,
+                 hidden: tuple[int, ...] | list[int] = (256, 512, 1024), dropout: float = 0.3) -> None:
+        super().__init__(dict(image_size=image_size, channels=channels, latent_dim=latent_dim,
+                              hidden=list(hidden), dropout=dropout))
+        self.latent_dim = latent_dim
+        self.image_shape = (channels, image_size, image_size)
+        pixels = math.prod(self.image_shape)
+        g_layers: list[nn.Module] = []
+        width = latent_dim
+        for h in hidden:
+            g_layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            width = h
+        g_layers += [nn.Linear(width, pixels), nn.Tanh()]
+        self.generator = nn.Sequential(*g_layers)
+        d_layers: list[nn.Module] = [nn.Flatten()]
+        width = pixels
+        for h in reversed(list(hidden)):
+            d_layers += [nn.Linear(width, h), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            width = h
+        d_layers += [nn.Linear(width, 1)]
+        self.discriminator = nn.Sequential(*d_layers)
+
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.generator(z).view(-1, *self.image_shape)
+
+    def discriminate(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.discriminator(images).view(-1)

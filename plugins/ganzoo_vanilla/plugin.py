@@ -1,0 +1,14 @@
+"""Hooks of the vanilla GAN plugin (torch-free)."""
+
+from ganzoo import hookimpl
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        "vanilla",
+        "ganzoo_vanilla.models:VanillaGAN",
+        summary="Vanilla GAN: MLP generator and discriminator (Goodfellow et al. 2014)",
+        tags=["unconditional", "mlp"],
+        metadata={"task": "unconditional", "image_sizes": [28, 32, 64], "paper": "arXiv:1406.2661"},
+    )
