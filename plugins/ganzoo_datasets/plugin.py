@@ -1,9 +1,60 @@
-"""Hooks of the built-in datasets plugin (torch-free)."""
+"""Hooks of the built-in datasets plugin; torch-free, as every hook module must be.
+
+Each factory is ``build(split="train", **options)`` in a sibling module and is imported only
+when a dataset is built (see :func:`ganzoo.data.build_dataset`).
+"""
 
 from ganzoo import hookimpl
+
+_FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                    "Bag", "Ankle boot"]
+_CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+_DATASETS = {
+    "fashion-mnist": (
+        "mnist:fashion_mnist",
+        "Zalando's Fashion-MNIST: 70,000 28x28 grayscale clothes in 10 classes",
+        ["grayscale", "labelled", "in-memory"],
+        {"channels": 1, "size": 28, "classes": _FASHION_CLASSES, "license": "MIT",
+         "splits": ["train", "test"], "split_sizes": {"train": 60000, "test": 10000},
+         "source": "https://github.com/zalandoresearch/fashion-mnist",
+         "local_copy": "apt-get install dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)"},
+    ),
+    "mnist": (
+        "mnist:mnist",
+        "MNIST handwritten digits: 70,000 28x28 grayscale images in 10 classes",
+        ["grayscale", "labelled", "in-memory"],
+        {"channels": 1, "size": 28, "classes": [str(d) for d in range(10)],
+         "license": "CC BY-SA 3.0 (as commonly cited; the authors state none)",
+         "splits": ["train", "test"], "split_sizes": {"train": 60000, "test": 10000},
+         "source": "http://yann.lecun.com/exdb/mnist/"},
+    ),
+    "cifar10": (
+        "cifar:cifar10",
+        "CIFAR-10: 60,000 32x32 colour images in 10 classes (airplane ... truck)",
+        ["color", "labelled", "in-memory"],
+        {"channels": 3, "size": 32, "classes": _CIFAR10_CLASSES, "license": "unknown (cite Krizhevsky, 2009)",
+         "splits": ["train", "test"], "split_sizes": {"train": 50000, "test": 10000},
+         "source": "https://www.cs.toronto.edu/~kriz/cifar.html"},
+    ),
+    "image-folder": (
+        "folder:image_folder",
+        "Your own folder of images (recursive); first-level subfolders become classes",
+        ["color", "your-data"],
+        {"channels": 3, "license": "that of your images", "splits": ["train"],
+         "source": "the root= folder", "formats": ["png", "jpg", "jpeg", "bmp", "webp", "gif"]},
+    ),
+    "fake": (
+        "fake:fake",
+        "Deterministic synthetic images of any shape and class count, for smoke tests",
+        ["synthetic", "labelled", "in-memory"],
+        {"channels": 1, "license": "none (generated)", "splits": ["train", "test"],
+         "source": "generated on the fly"},
+    ),
+}
 
 
 @hookimpl
 def register_datasets(register):
-    register("fake", "ganzoo_datasets.fake:FakeImages", summary="Deterministic synthetic images of any shape, for smoke tests",
-             tags=["synthetic"], metadata={"channels": 1, "size": 28, "splits": ["train", "test"]})
+    for name, (target, summary, tags, metadata) in _DATASETS.items():
+        register(name, f"ganzoo_datasets.{target}", summary=summary, tags=tags, metadata=metadata)
