@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["GanzooError", "__version__", "create_model", "hookimpl", "list_models"]
+__all__ = ["GanzooError", "__version__", "create_model", "hookimpl", "list_models", "load_pretrained"]
 
 
 def list_models(pattern: str | None = None, *, tags: tuple[str, ...] = ()) -> list[str]:
@@ -41,3 +41,16 @@ def create_model(name: str, **kwargs: Any) -> "torch.nn.Module":
     from ganzoo.models import build_model
 
     return build_model(name, **kwargs)
+
+
+def load_pretrained(name: str, **kwargs: Any) -> Any:
+    """Load a pretrained model: a zoo name, ``hf:owner/repo[@revision]`` or a local folder.
+
+    Returns a :class:`ganzoo.hub.pretrained.PretrainedGAN` with ``.sample(n, seed=...)``,
+    ``.generator``, ``.config``, ``.save_pretrained(dir)`` and ``.push_to_hub(repo_id)``.
+
+    >>> images = ganzoo.load_pretrained("dcgan-fashion").sample(16, seed=0)   # doctest: +SKIP
+    """
+    from ganzoo.hub.pretrained import load_pretrained as _load
+
+    return _load(name, **kwargs)

@@ -54,7 +54,8 @@ def register_architectures(register: Register) -> None:
     Called once per process, the first time the architectures registry is used. The target is a
     factory ``build(**kwargs) -> torch.nn.Module`` following the family contract in
     ``docs/plugins.md``. Useful metadata: ``task`` (``unconditional``, ``class-conditional``,
-    ``image-to-image``, ``style-transfer``) and ``image_sizes``.
+    ``image-to-image``, ``style-transfer``), ``image_sizes``, and ``test_kwargs`` -- tiny
+    constructor arguments with which :mod:`ganzoo.testing` checks the family in seconds.
 
     :param register: the :class:`Register` callback.
     """
@@ -67,7 +68,8 @@ def register_losses(register: Register) -> None:
     Called once per process, the first time the losses registry is used. The target is a class
     (or factory) of :class:`ganzoo.losses.AdversarialLoss` or
     :class:`ganzoo.losses.Regulariser`; set ``metadata={"role": "adversarial"}`` or
-    ``{"role": "regulariser"}``.
+    ``{"role": "regulariser"}``. Regularisers take a ``weight`` keyword. A loss whose generator
+    step also needs the real images' logits (relativistic losses) sets ``uses_real_in_g = True``.
 
     :param register: the :class:`Register` callback.
     """

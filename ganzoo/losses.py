@@ -27,12 +27,17 @@ class AdversarialLoss:
     """
 
     supports_soft_labels: bool = False
+    #: Relativistic losses compare fake with real logits in the generator step too; families then
+    #: pass the real logits to :meth:`g_loss` (see :attr:`Objective.g_needs_real`).
+    uses_real_in_g: bool = False
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: Tensor | float = 1.0,
                fake_target: Tensor | float = 0.0) -> Tensor:
+        """The discriminator's loss on real and fake logits (lower is better for D)."""
         raise NotImplementedError
 
-    def g_loss(self, fake: Tensor) -> Tensor:
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
+        """The generator's loss on fake logits; ``real`` is given only when :attr:`uses_real_in_g`."""
         raise NotImplementedError
 
 
@@ -59,6 +64,14 @@ class Objective:
     instance_noise: float = 0.0
 
     def __post_init__(self) -> None:
+        for name, low, high in (("label_smoothing", 0.0, 1.0), ("label_noise", 0.0, 1.0)):
+            value = getattr(self, name)
+            if not low <= value < high:
+                raise UsageError(f"{name} must be in [{low:g}, {high:g}), got {value}")
+        if self.instance_noise < 0:
+            raise UsageError(
+                f"instance_noise is a standard deviation and cannot be negative, got {self.instance_noise}"
+            )
         tricks = self.label_smoothing or self.label_noise
         if tricks and not self.adversarial.supports_soft_labels:
             raise UsageError(
@@ -87,8 +100,21 @@ class Objective:
             return self.adversarial.d_loss(real_logits, fake_logits)
         return self.adversarial.d_loss(real_logits, fake_logits, real_target, fake_target)
 
-    def g_loss(self, fake_logits: Tensor) -> Tensor:
-        return self.adversarial.g_loss(fake_logits)
+    @property
+    def g_needs_real(self) -> bool:
+        """Whether :meth:`g_loss` needs the real images' logits (relativistic losses)."""
+        return self.adversarial.uses_real_in_g
+
+    def g_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
+        """The generator's adversarial loss; pass ``real_logits`` when :attr:`g_needs_real`."""
+        if not self.adversarial.uses_real_in_g:
+            return self.adversarial.g_loss(fake_logits)
+        if real_logits is None:
+            raise UsageError(
+                f"{type(self.adversarial).__name__} needs the real images' logits in the generator "
+                f"step and this family does not pass them; choose another --loss"
+            )
+        return self.adversarial.g_loss(fake_logits, real_logits)
 
     def penalty(self, critic: Critic, real: Tensor, fake: Tensor) -> Tensor | None:
         """Sum of all regularisers, or ``None`` when there are none."""

@@ -98,7 +98,11 @@ class GAN(nn.Module):
         n = batch["image"].shape[0]
         labels = self._labels(batch)
         fake = self.generate(self.sample_latent(n), labels)
-        loss = objective.g_loss(self.discriminate(objective.noisy(fake), labels))
+        real_logits = None
+        if objective.g_needs_real:  # relativistic losses; real logits do not depend on G
+            with torch.no_grad():
+                real_logits = self.discriminate(objective.noisy(batch["image"]), labels)
+        loss = objective.g_loss(self.discriminate(objective.noisy(fake), labels), real_logits)
         return loss, {"g_loss": loss.detach().float().item()}
 
     @torch.no_grad()

@@ -17,7 +17,9 @@ Switches (environment variables):
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -44,6 +46,16 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _normalise(name: str) -> str:
+    """PEP 503 form, so ``ganzoo_plugin_example`` and ``ganzoo-plugin-example`` both match."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _one_line(text: str) -> str:
+    """Exception messages may span lines; the stderr report must not."""
+    return " ".join(text.split())
+
+
 @dataclass
 class PluginInfo:
     """What ``ganzoo plugins`` shows about one plugin."""
@@ -58,9 +70,15 @@ class PluginInfo:
     clashes: list[str] = field(default_factory=list)
     error: str | None = None
     details: str | None = None
+    skipped: str | None = None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``failed`` or ``skipped`` (installed but not allowed by the switches)."""
+        return "failed" if self.error else "skipped" if self.skipped else "ok"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"status": self.status, **asdict(self)}
 
 
 class PluginManager:
@@ -71,6 +89,8 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.registries: dict[str, Registry] = {kind: Registry(kind) for kind in KINDS}
         self.plugins: dict[str, PluginInfo] = {}
+        #: Installed plugins that ``GANZOO_LOAD_PLUGINS`` left out, so ``ganzoo plugins`` can say so.
+        self.skipped: list[PluginInfo] = []
         self.strict = _env_flag("GANZOO_STRICT_PLUGINS")
         self.trace = _env_flag("GANZOO_TRACE_PLUGINS")
 
@@ -78,7 +98,7 @@ class PluginManager:
     def load_entry_points(self) -> None:
         """Load every allowed entry point of the ``ganzoo`` group, built-ins first."""
         allow = os.environ.get("GANZOO_LOAD_PLUGINS")
-        allowed = None if allow is None else {p.strip() for p in allow.split(",") if p.strip()}
+        allowed = None if allow is None else {_normalise(p.strip()) for p in allow.split(",") if p.strip()}
         eps = list(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP))
 
         def dist_name(ep: importlib_metadata.EntryPoint) -> str:
@@ -92,8 +112,6 @@ class PluginManager:
         )
         for ep in builtins + others:
             builtin = dist_name(ep) == BUILTIN_DISTRIBUTION
-            if not builtin and allowed is not None and not ({ep.name, dist_name(ep)} & allowed):
-                continue
             dist = getattr(ep, "dist", None)
             info = PluginInfo(
                 name=ep.name,
@@ -102,6 +120,12 @@ class PluginManager:
                 version=dist.version if dist is not None else None,
                 builtin=builtin,
             )
+            if not builtin and allowed is not None and not (
+                {_normalise(ep.name), _normalise(dist_name(ep))} & allowed
+            ):
+                info.skipped = "not listed in GANZOO_LOAD_PLUGINS"
+                self.skipped.append(info)
+                continue
             self._load_one(info, ep.load)
 
     def add_plugin(
@@ -124,13 +148,21 @@ class PluginManager:
 
     # -- loading one plugin in isolation -------------------------------------------------------
     def _load_one(self, info: PluginInfo, load: Callable[[], Any]) -> None:
-        if info.name in self.plugins:
-            info.name = f"{info.name}@{info.distribution}"
+        if info.name in self.plugins:  # two distributions may use one entry-point name
+            base = f"{info.name}@{info.distribution}"
+            info.name, count = base, 1
+            while info.name in self.plugins:
+                count += 1
+                info.name = f"{base}#{count}"
         self.plugins[info.name] = info
         stage = "import"
         plugin: Any = None
+        if self.trace:
+            print(f"ganzoo-trace: loading plugin '{info.name}' from {info.module}", file=sys.stderr)
         try:
             plugin = load()
+            if plugin is None:
+                raise PluginError("the entry point loaded as None; point it at the hook module")
             stage = "register"
             self.pm.register(plugin, name=info.name)
             info.hooks = sorted(hc.name for hc in self.pm.get_hookcallers(plugin) or [])
@@ -138,21 +170,21 @@ class PluginManager:
                 hc.name for hc in self.pm.get_hookcallers(plugin) or [] if hc.spec is None
             ]
             if unknown:
-                raise PluginError(
-                    f"implements unknown hook(s) {', '.join(unknown)}; "
-                    f"see 'ganzoo plugins' docs for the hook names"
-                )
+                raise PluginError(_unknown_hooks_message(unknown))
             stage = "hook"
             staged = self._call_register_hooks(info, plugin)
             self._commit(info, staged)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin calling sys.exit() must not end ganzoo
             if plugin is not None and self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             info.registered = {}
-            info.error = f"{_stage_words(stage)}: {type(exc).__name__}: {exc}"
+            info.error = _one_line(f"{_stage_words(stage)}: {type(exc).__name__}: {exc}")
             info.details = traceback.format_exc()
             if self.strict:
-                raise PluginError(f"plugin '{info.name}' failed: {info.error}") from exc
+                raise PluginError(
+                    f"plugin '{info.name}' failed: {info.error} (GANZOO_STRICT_PLUGINS=1 makes this "
+                    f"fatal; fix or uninstall the plugin, or leave it out of GANZOO_LOAD_PLUGINS)"
+                ) from exc
             print(
                 f"ganzoo: plugin '{info.name}' failed ({info.error}); it is skipped. "
                 f"Details: 'ganzoo plugins'; to skip it quietly, set GANZOO_LOAD_PLUGINS.",
@@ -205,7 +237,12 @@ class PluginManager:
 
     # -- commands ------------------------------------------------------------------------------
     def add_commands(self, cli: "click.Group") -> None:
-        """Let every loaded plugin add CLI commands, one plugin at a time."""
+        """Let every loaded plugin add CLI commands, one plugin at a time.
+
+        Commands already on ``cli`` (the built-ins, then earlier plugins') win name clashes, the
+        same rule as the registries; a plugin whose hook raises adds none of its commands.
+        """
+        owners = {command: "ganzoo" for command in cli.commands}
         for impl in self.pm.hook.register_commands.get_hookimpls():
             name = self.pm.get_name(impl.plugin) or "?"
             before = dict(cli.commands)
@@ -213,19 +250,52 @@ class PluginManager:
                 if self.trace:
                     print(f"ganzoo-trace: {name}.register_commands(cli)", file=sys.stderr)
                 impl.function(cli=cli)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 cli.commands.clear()
                 cli.commands.update(before)
+                error = _one_line(f"{_stage_words('commands')}: {type(exc).__name__}: {exc}")
                 info = self.plugins.get(name)
                 if info is not None:
-                    info.error = f"{_stage_words('commands')}: {type(exc).__name__}: {exc}"
+                    info.error = error
                     info.details = traceback.format_exc()
                 if self.strict:
-                    raise PluginError(f"plugin '{name}' failed to add commands: {exc}") from exc
-                print(f"ganzoo: plugin '{name}' failed to add commands ({exc}); skipped.", file=sys.stderr)
+                    raise PluginError(f"plugin '{name}' failed: {error}") from exc
+                print(
+                    f"ganzoo: plugin '{name}' failed ({error}); its commands are skipped. "
+                    f"Details: 'ganzoo plugins'.",
+                    file=sys.stderr,
+                )
+                continue
+            for command, obj in list(cli.commands.items()):
+                if command in before and before[command] is not obj:
+                    cli.commands[command] = before[command]
+                    message = (
+                        f"command '{command}' from plugin '{name}' is ignored: "
+                        f"{_owner_words(owners[command])} defined it first"
+                    )
+                    info = self.plugins.get(name)
+                    if info is not None:
+                        info.clashes.append(message)
+                    print(f"ganzoo: {message}", file=sys.stderr)
+                elif command not in before:
+                    owners[command] = name
 
     def failures(self) -> list[PluginInfo]:
+        """Plugins that failed to import, register or run a hook, in load order."""
         return [info for info in self.plugins.values() if info.error]
+
+
+def _unknown_hooks_message(unknown: list[str]) -> str:
+    known = sorted(name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "ganzoo_spec"))
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return f"implements unknown hook(s) {', '.join(hints)}; ganzoo's hooks are {', '.join(known)}"
+
+
+def _owner_words(owner: str) -> str:
+    return "ganzoo itself" if owner == "ganzoo" else f"plugin '{owner}'"
 
 
 def _stage_words(stage: str) -> str:

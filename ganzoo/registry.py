@@ -41,7 +41,7 @@ class Spec:
     summary: str
     plugin: str
     tags: tuple[str, ...] = ()
-    metadata: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
@@ -103,15 +103,22 @@ def make_spec(
         )
     if not isinstance(target, str) or not _TARGET_RE.match(target):
         raise UsageError(f"invalid target {target!r} for '{name}': expected 'package.module:attr'")
-    if not summary or not isinstance(summary, str):
+    if not isinstance(summary, str) or not summary.strip():
         raise UsageError(f"'{name}' needs a one-line summary")
+    if isinstance(tags, str):  # register(..., tags="mlp") means one tag, not three letters
+        tags = (tags,)
+    tags = tuple(tags)
+    if not all(isinstance(tag, str) and tag for tag in tags):
+        raise UsageError(f"tags of '{name}' must be non-empty strings, got {list(tags)!r}")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise UsageError(f"metadata of '{name}' must be a mapping, got {type(metadata).__name__}")
     return Spec(
         kind=kind,
         name=name,
         target=target,
         summary=summary.strip().splitlines()[0],
         plugin=plugin,
-        tags=tuple(tags),
+        tags=tags,
         metadata=dict(metadata or {}),
     )
 
@@ -133,6 +140,7 @@ class Registry:
         return None
 
     def remove(self, name: str) -> None:
+        """Drop ``name`` if present (tests and rollbacks; plugins never call it)."""
         self._specs.pop(name, None)
 
     def get(self, name: str) -> Spec:
@@ -143,6 +151,7 @@ class Registry:
             raise UnknownNameError(self.unknown_message(name)) from None
 
     def unknown_message(self, name: str) -> str:
+        """``unknown architecture 'vanila'; did you mean 'vanilla'?`` -- or where to look."""
         close = difflib.get_close_matches(name, list(self._specs), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
@@ -152,7 +161,7 @@ class Registry:
 
     def specs(self, pattern: str | None = None, tags: Iterable[str] = ()) -> list[Spec]:
         """Entries whose name matches the glob ``pattern`` and that carry every tag in ``tags``."""
-        wanted = set(tags)
+        wanted = {tags} if isinstance(tags, str) else set(tags)
         found = [
             spec
             for name, spec in self._specs.items()
@@ -162,6 +171,7 @@ class Registry:
         return sorted(found, key=lambda s: _natural_key(s.name))
 
     def names(self, pattern: str | None = None, tags: Iterable[str] = ()) -> list[str]:
+        """The names of :meth:`specs`, naturally sorted (``gan2`` before ``gan10``)."""
         return [spec.name for spec in self.specs(pattern, tags)]
 
     def __contains__(self, name: object) -> bool:

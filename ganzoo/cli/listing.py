@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ganzoo.cli.output import echo_json, echo_table, human_size
-from ganzoo.errors import UnknownNameError, UsageError
+from ganzoo.errors import PluginError, UnknownNameError, UsageError
 from ganzoo.registry import KINDS, Spec, find_everywhere, get_registry
 
 
@@ -25,8 +25,8 @@ def _extra_column(spec: Spec) -> str:
     if spec.kind == "architectures":
         return str(meta.get("task", ""))
     if spec.kind == "datasets" and "channels" in meta:
-        size = meta.get("size")
-        return f"{meta['channels']}x{size}x{size}" if size else f"{meta['channels']}ch"
+        side = meta.get("size")
+        return f"{meta['channels']}x{side}x{side}" if side else f"{meta['channels']}ch"
     if spec.kind == "losses":
         return str(meta.get("role", ""))
     return ""
@@ -62,7 +62,7 @@ def list_command(kind: str | None, pattern: str | None, tags: tuple[str, ...], a
     kinds = [kind] if kind else list(KINDS)
     grouped = {k: get_registry(k).specs(pattern, tags) for k in kinds}
     if as_json:
-        echo_json({k: [s.to_dict() for s in specs] for k, specs in grouped.items()})
+        echo_json({k: [_with_origin(s.to_dict()) for s in specs] for k, specs in grouped.items()})
         return
     first = True
     for k, specs in grouped.items():
@@ -77,7 +77,32 @@ def list_command(kind: str | None, pattern: str | None, tags: tuple[str, ...], a
             continue
         echo_table([["  " + s.name, s.summary, _extra_column(s), s.plugin] for s in specs], shrink=1)
     if first:
-        click.echo(f"nothing matches '{pattern}'" if pattern else "the registries are empty")
+        wanted = ([f"'{pattern}'"] if pattern else []) + [f"tag '{t}'" for t in tags]
+        click.echo(f"nothing matches {' and '.join(wanted)}" if wanted else "the registries are empty")
+
+
+def _with_origin(data: dict[str, Any]) -> dict[str, Any]:
+    """Add the distribution and version of the plugin that registered an entry."""
+    from ganzoo.plugins import get_manager
+
+    plugin = get_manager().plugins.get(data["plugin"])
+    data["plugin_distribution"] = plugin.distribution if plugin else None
+    data["plugin_version"] = plugin.version if plugin else None
+    return data
+
+
+def _unknown_anywhere(name: str) -> str:
+    """The message for a name no registry holds; named after the kind its close matches are."""
+    close_by_kind = {
+        kind: difflib.get_close_matches(name, get_registry(kind).names(), n=3, cutoff=0.6) for kind in KINDS
+    }
+    kinds_with_matches = [kind for kind, close in close_by_kind.items() if close]
+    if len(kinds_with_matches) == 1:
+        return get_registry(kinds_with_matches[0]).unknown_message(name)
+    every = [n for k in KINDS for n in get_registry(k).names()]
+    close = difflib.get_close_matches(name, every, n=3, cutoff=0.6)
+    hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else "run 'ganzoo list' to see every name"
+    return f"nothing is called '{name}'; {hint}"
 
 
 def _parameters(spec: Spec) -> list[dict[str, Any]]:
@@ -124,24 +149,19 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
     else:
         found = find_everywhere(name)
         if not found:
-            every = [n for k in KINDS for n in get_registry(k).names()]
-            close = difflib.get_close_matches(name, every, n=3, cutoff=0.6)
-            hint = (
-                "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-                if close
-                else "run 'ganzoo list' to see every name"
-            )
-            raise UnknownNameError(f"nothing is called '{name}'; {hint}")
+            raise UnknownNameError(_unknown_anywhere(name))
         if len(found) > 1:
             kinds = ", ".join(s.kind for s in found)
             raise UsageError(f"'{name}' is in several registries ({kinds}); pass --kind")
         spec = found[0]
     plugin = get_manager().plugins.get(spec.plugin)
-    data = spec.to_dict()
-    data["plugin_version"] = plugin.version if plugin else None
-    data["plugin_distribution"] = plugin.distribution if plugin else None
+    data = _with_origin(spec.to_dict())
     if spec.kind != "pretrained":
-        data["parameters"] = _parameters(spec)
+        try:
+            data["parameters"] = _parameters(spec)
+        except PluginError as exc:  # show what the registry knows even when the code is broken
+            data["parameters"] = None
+            data["parameters_error"] = str(exc)
     if as_json:
         echo_json(data)
         return
@@ -161,6 +181,8 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
         rows.append([key, str(value)])
     echo_table([["  " + k, v] for k, v in rows])
     params = data.get("parameters")
+    if data.get("parameters_error"):
+        click.echo(f"parameters: unavailable ({data['parameters_error']})")
     if params:
         click.echo("parameters")
         echo_table(
@@ -183,15 +205,19 @@ def plugins_command(as_json: bool) -> None:
     """
     from ganzoo.plugins import get_manager
 
-    plugins = list(get_manager().plugins.values())
+    manager = get_manager()
+    plugins = list(manager.plugins.values()) + list(manager.skipped)
     if as_json:
         echo_json([p.to_dict() for p in plugins])
         return
+    colours = {"ok": "green", "failed": "red", "skipped": "yellow"}
     for info in plugins:
-        status = click.style("FAILED", fg="red") if info.error else click.style("ok", fg="green")
+        status = click.style(info.status.upper() if info.status != "ok" else "ok", fg=colours[info.status])
         origin = f"{info.distribution or '-'} {info.version or ''}".strip()
         kind = "built-in" if info.builtin else "third-party"
         click.echo(f"{click.style(info.name, bold=True)}  [{status}]  {origin}, {kind}, module {info.module}")
+        if info.skipped:
+            click.echo(f"  skipped: {info.skipped}")
         if info.hooks:
             click.echo(f"  hooks: {', '.join(info.hooks)}")
         for k, names in info.registered.items():
@@ -203,6 +229,8 @@ def plugins_command(as_json: bool) -> None:
             if info.details:
                 for line in info.details.rstrip().splitlines()[-6:]:
                     click.echo(f"    {line}")
+    if not plugins:
+        click.echo("no plugins are installed")
 
 
 COMMANDS = [list_command, info_command, plugins_command]

@@ -23,14 +23,14 @@ class NonSaturating(AdversarialLoss):
         return (F.binary_cross_entropy_with_logits(real, real_t)
                 + F.binary_cross_entropy_with_logits(fake, fake_t))
 
-    def g_loss(self, fake: Tensor) -> Tensor:
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
         return F.softplus(-fake).mean()
 
 
 class Minimax(NonSaturating):
     """Same discriminator as :class:`NonSaturating`; G minimises log(1 - D(G(z))) = -softplus(l)."""
 
-    def g_loss(self, fake: Tensor) -> Tensor:
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
         return -F.softplus(fake).mean()
 
 
@@ -41,7 +41,7 @@ class LeastSquares(AdversarialLoss):
                fake_target: Tensor | float = 0.0) -> Tensor:
         return 0.5 * ((real - 1).pow(2).mean() + fake.pow(2).mean())
 
-    def g_loss(self, fake: Tensor) -> Tensor:
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
         return 0.5 * (fake - 1).pow(2).mean()
 
 
@@ -52,7 +52,7 @@ class Hinge(AdversarialLoss):
                fake_target: Tensor | float = 0.0) -> Tensor:
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
-    def g_loss(self, fake: Tensor) -> Tensor:
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
         return -fake.mean()
 
 
@@ -63,7 +63,7 @@ class Wasserstein(AdversarialLoss):
                fake_target: Tensor | float = 0.0) -> Tensor:
         return fake.mean() - real.mean()
 
-    def g_loss(self, fake: Tensor) -> Tensor:
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
         return -fake.mean()
 
 

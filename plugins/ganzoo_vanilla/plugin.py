@@ -10,5 +10,11 @@ def register_architectures(register):
         "ganzoo_vanilla.models:VanillaGAN",
         summary="Vanilla GAN: MLP generator and discriminator (Goodfellow et al. 2014)",
         tags=["unconditional", "mlp"],
-        metadata={"task": "unconditional", "image_sizes": [28, 32, 64], "paper": "arXiv:1406.2661"},
+        metadata={
+            "task": "unconditional",
+            "image_sizes": [28, 32, 64],
+            "paper": "arXiv:1406.2661",
+            # tiny widths for ganzoo.testing's conformance checks (seconds, not minutes)
+            "test_kwargs": {"latent_dim": 8, "hidden": [16, 32]},
+        },
     )

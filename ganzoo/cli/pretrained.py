@@ -1,0 +1,213 @@
+"""``ganzoo pretrained NAME sample|info|download``, ``ganzoo export`` and ``ganzoo push``.
+
+NAME is a zoo name (``dcgan-fashion``), ``hf:owner/repo[@revision]`` or a checkpoint folder.
+torch and huggingface_hub are imported inside the commands, never at module import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ganzoo.cli.output import echo_json, echo_table, human_size
+
+NAME_HELP = "NAME: a zoo name (dcgan-fashion), hf:owner/repo[@revision], or a checkpoint folder."
+
+
+@click.group("pretrained", epilog=NAME_HELP)
+@click.argument("name")
+@click.option("--offline", is_flag=True, help="Use only files already on disk (no network).")
+@click.option("--token", envvar="HF_TOKEN", help="Hugging Face token for private or gated repos.")
+@click.option("--force-download", is_flag=True, help="Download again even if cached.")
+@click.pass_context
+def pretrained_group(ctx: click.Context, name: str, offline: bool, token: str | None, force_download: bool) -> None:
+    """Use a pretrained model: sample from it, show its card, or download it.
+
+    \b
+    Examples:
+      ganzoo pretrained dcgan-fashion sample -o samples.png
+      ganzoo pretrained dcgan-fashion info
+      ganzoo pretrained hf:owner/my-gan@main download
+      ganzoo pretrained ./exported-folder sample -n 16 --seed 3
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(name=name, offline=offline, token=token, force_download=force_download)
+
+
+def _load(ctx: click.Context, device: str | None = None):  # -> PretrainedGAN
+    from ganzoo.hub.pretrained import load_pretrained
+
+    o = ctx.obj
+    return load_pretrained(o["name"], offline=o["offline"], token=o["token"], force_download=o["force_download"], device=device)
+
+
+@pretrained_group.command("sample")
+@click.option("-n", "--num", "n", default=64, show_default=True, type=click.IntRange(1, 100_000), help="How many images.")
+@click.option("--seed", type=int, default=None, help="Random seed (same seed, same images).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Grid PNG to write [default: samples.png unless --save-dir is given].")
+@click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write one PNG per image into this folder.")
+@click.option("--nrow", type=click.IntRange(1, 1000), default=None, help="Images per grid row [default: ~sqrt(n)].")
+@click.option("--class", "classes", multiple=True, help="Class name or index (repeatable), for class-conditional models.")
+@click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: cpu].")
+@click.pass_context
+def sample_command(ctx: click.Context, n: int, seed: int | None, output: Path | None, save_dir: Path | None,
+                   nrow: int | None, classes: tuple[str, ...], device: str | None) -> None:
+    """Generate new images into a PNG grid (and/or one PNG per image).
+
+    \b
+    Examples:
+      ganzoo pretrained dcgan-fashion sample
+      ganzoo pretrained dcgan-fashion sample -n 16 --seed 0 -o grid.png --nrow 4
+      ganzoo pretrained cgan-fashion sample --class Sneaker -n 16
+    """
+    from ganzoo.images import save_grid, save_images
+
+    model = _load(ctx, device)
+    images = model.sample(n, seed=seed, labels=list(classes) or None)
+    if output is None and save_dir is None:
+        output = Path("samples.png")
+    if output is not None:
+        save_grid(images, output, nrow=nrow)
+        click.echo(f"wrote {output} ({n} images from {model.name}, {model.source})")
+    if save_dir is not None:
+        paths = save_images(images, save_dir)
+        click.echo(f"wrote {len(paths)} images to {save_dir}/")
+
+
+@pretrained_group.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def info_command(ctx: click.Context, as_json: bool) -> None:
+    """Show the model card's facts: architecture, dataset, metrics, size, source, license.
+
+    \b
+    Examples:
+      ganzoo pretrained dcgan-fashion info
+      ganzoo pretrained hf:owner/my-gan info --json
+    """
+    from ganzoo.hub.download import resolve
+    from ganzoo.hub.checkpoint import read_config
+
+    o = ctx.obj
+    resolved = resolve(o["name"], offline=o["offline"], token=o["token"], force_download=o["force_download"])
+    config = read_config(resolved.folder)
+    files = sorted(p for p in resolved.folder.iterdir() if p.is_file())
+    size = sum(p.stat().st_size for p in files)
+    meta = dict(resolved.zoo.metadata) if resolved.zoo else {}
+    training = config.get("training") or {}
+    dataset = training.get("dataset")
+    if isinstance(dataset, dict):
+        dataset = dataset.get("name")
+    facts = {
+        "name": resolved.zoo.name if resolved.zoo else o["name"],
+        "summary": resolved.zoo.summary if resolved.zoo else None,
+        "architecture": config["architecture"]["name"],
+        "architecture_kwargs": config["architecture"].get("kwargs", {}),
+        "task": config.get("task"),
+        "image": config.get("image"),
+        "latent_dim": config.get("latent", {}).get("dim"),
+        "classes": config.get("classes"),
+        "dataset": dataset,
+        "training_command": training.get("command"),
+        "training_steps": training.get("steps"),
+        "metrics": config.get("metrics", []),
+        "weights": config.get("weights"),
+        "size_bytes": size,
+        "files": [p.name for p in files],
+        "source": resolved.source,
+        "folder": str(resolved.folder),
+        "license": meta.get("license", "see the model card"),
+    }
+    if as_json:
+        echo_json(facts)
+        return
+    image = facts["image"] or {}
+    rows = [
+        ["architecture", f"{facts['architecture']} ({facts['task']})"],
+        ["images", f"{image.get('channels')}x{image.get('height')}x{image.get('width')}, latent {facts['latent_dim']}-d"],
+        ["dataset", str(facts["dataset"] or "unknown")],
+        ["trained with", str(facts["training_command"] or "unknown")],
+        ["weights", f"{facts['weights'].get('dtype')}{', EMA' if facts['weights'].get('ema') else ''}"],
+        ["size", f"{human_size(size)} ({', '.join(facts['files'])})"],
+        ["source", facts["source"]],
+        ["license", str(facts["license"])],
+    ]
+    if facts["classes"]:
+        rows.insert(2, ["classes", ", ".join(facts["classes"])])
+    for metric in facts["metrics"]:
+        rows.append([f"metric {metric.get('name')}", str(metric.get("value"))])
+    click.echo(click.style(facts["name"], bold=True) + (f"  {facts['summary']}" if facts["summary"] else ""))
+    echo_table([["  " + k, v] for k, v in rows], shrink=1)
+
+
+@pretrained_group.command("download")
+@click.pass_context
+def download_command(ctx: click.Context) -> None:
+    """Fetch the model's files into the Hugging Face cache and print the folder.
+
+    \b
+    Examples:
+      ganzoo pretrained hf:owner/my-gan@v1 download
+      HF_HUB_OFFLINE=1 ganzoo pretrained hf:owner/my-gan@v1 sample   # later, offline
+    """
+    from ganzoo.hub.download import resolve
+
+    o = ctx.obj
+    resolved = resolve(o["name"], offline=o["offline"], token=o["token"], force_download=o["force_download"])
+    click.echo(str(resolved.folder))
+
+
+@click.command("export")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ema/--no-ema", default=None, help="Use the EMA generator [default: when the run has one].")
+@click.option("--checkpoint", default=None, help="Which checkpoint of the run (e.g. step_00002000) [default: latest].")
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16"]), default="float32", show_default=True,
+              help="Storage dtype of the weights (float16 halves the size).")
+@click.option("--discriminator", is_flag=True, help="Also export the discriminator's weights.")
+@click.option("--name", default=None, help="Model name shown in the card.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT_DIR if it already holds files.")
+def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: str | None, dtype: str,
+                   discriminator: bool, name: str | None, overwrite: bool) -> None:
+    """Turn a training run into a checkpoint folder (config, safetensors, card, samples).
+
+    The folder is what 'ganzoo push' uploads and what 'ganzoo pretrained FOLDER' loads.
+
+    \b
+    Examples:
+      ganzoo export runs/dcgan OUT/dcgan-fashion --dtype float16 --name dcgan-fashion
+      ganzoo pretrained OUT/dcgan-fashion sample
+    """
+    from ganzoo.hub.export import export_run
+
+    folder = export_run(run_dir, out_dir, ema=ema, checkpoint=checkpoint, dtype=dtype,
+                        include_discriminator=discriminator, name=name, overwrite=overwrite)
+    files = sorted(p.name for p in folder.iterdir())
+    click.echo(f"exported {run_dir} -> {folder} ({', '.join(files)})")
+
+
+@click.command("push")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("repo_id")
+@click.option("--private", is_flag=True, help="Create the repo as private.")
+@click.option("--branch", default=None, help="Branch to commit to [default: main].")
+@click.option("--message", "-m", default=None, help="Commit message.")
+@click.option("--token", envvar="HF_TOKEN", help="Hugging Face token [default: the one from 'hf auth login'].")
+def push_command(folder: Path, repo_id: str, private: bool, branch: str | None, message: str | None, token: str | None) -> None:
+    """Upload a checkpoint folder (or a training run, exported first) to the Hub in one commit.
+
+    \b
+    Examples:
+      ganzoo push OUT/dcgan-fashion my-user/dcgan-fashion
+      ganzoo push runs/dcgan my-user/dcgan-fashion --private --branch v1
+    """
+    from ganzoo.hub.push import push_folder
+
+    url = push_folder(folder, repo_id, private=private, branch=branch, message=message, token=token)
+    click.echo(f"pushed {folder} to {repo_id}: {url}")
+
+
+COMMANDS = [pretrained_group, export_command, push_command]

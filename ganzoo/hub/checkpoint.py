@@ -1,0 +1,208 @@
+"""The checkpoint folder: ``config.json`` + ``*.safetensors`` that describe and rebuild a model.
+
+The same folder is a Hugging Face Hub repo. Loading is strict (every key, every shape) and never
+unpickles anything; errors name the file and say what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ganzoo.errors import CheckpointError, GanzooError, PluginError, UnknownNameError
+from ganzoo.io import atomic_path, write_json
+from ganzoo.models import GAN, build_model
+
+FORMAT = "ganzoo-checkpoint"
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHT_FILES = {
+    "generator": "generator.safetensors",
+    "discriminator": "discriminator.safetensors",
+}
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checkpoint_config(
+    model: GAN,
+    *,
+    architecture: str,
+    weights_dtype: str = "float32",
+    ema: bool = False,
+    classes: list[str] | None = None,
+    training: Mapping[str, Any] | None = None,
+    metrics: list[Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The self-describing ``config.json`` of a checkpoint folder for ``model``."""
+    import ganzoo
+    from ganzoo.plugins import get_manager
+    from ganzoo.registry import get_registry
+
+    spec = get_registry("architectures").get(architecture)
+    plugin = get_manager().plugins.get(spec.plugin)
+    channels, height, width = model.image_shape
+    config: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": {
+            "name": architecture,
+            "kwargs": dict(model.config),
+            "plugin": spec.plugin,
+            "distribution": plugin.distribution if plugin else None,
+            "distribution_version": plugin.version if plugin else None,
+        },
+        "task": model.task,
+        "latent": {"dim": model.latent_dim, "distribution": "standard-normal"},
+        "image": {"channels": channels, "height": height, "width": width, "value_range": [-1, 1]},
+        "num_classes": model.num_classes,
+        "classes": list(classes) if classes else None,
+        "weights": {"generator": WEIGHT_FILES["generator"], "dtype": weights_dtype, "ema": ema},
+        "training": dict(training or {}),
+        "metrics": [dict(m) for m in (metrics or [])],
+        "ganzoo_version": ganzoo.__version__,
+        "torch_version": torch.__version__.split("+")[0],
+    }
+    config.update(extra or {})
+    return config
+
+
+def _cast(state: Mapping[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    return {k: (v.to(dtype) if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in state.items()}
+
+
+def save_weights(module: nn.Module, path: str | Path, dtype: torch.dtype = torch.float32) -> None:
+    """Write a module's state dict as safetensors, atomically."""
+    with atomic_path(path) as tmp:
+        save_file(_cast(module.state_dict(), dtype), str(tmp), metadata={"format": "pt"})
+
+
+def write_checkpoint(
+    folder: str | Path,
+    model: GAN,
+    config: Mapping[str, Any],
+    *,
+    include_discriminator: bool = False,
+    generator_state: Mapping[str, torch.Tensor] | None = None,
+) -> None:
+    """Write ``config.json`` and the weights of ``model`` into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    dtype = getattr(torch, config["weights"]["dtype"])
+    state = generator_state if generator_state is not None else model.generator.state_dict()
+    with atomic_path(folder / WEIGHT_FILES["generator"]) as tmp:
+        save_file(_cast(state, dtype), str(tmp), metadata={"format": "pt"})
+    config = dict(config)
+    if include_discriminator:
+        save_weights(model.discriminator, folder / WEIGHT_FILES["discriminator"], dtype)
+        config["weights"] = {**config["weights"], "discriminator": WEIGHT_FILES["discriminator"]}
+    write_json(folder / CONFIG_NAME, config)
+
+
+def read_config(folder: str | Path) -> dict[str, Any]:
+    """Read and validate a checkpoint folder's ``config.json``."""
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        raise CheckpointError(f"{folder} is not a ganzoo checkpoint: it has no {CONFIG_NAME}")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); re-download or re-export it") from exc
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a ganzoo checkpoint config (no \"format\": \"{FORMAT}\")")
+    if int(config.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} uses checkpoint format {config['format_version']}, newer than this ganzoo "
+            f"understands ({FORMAT_VERSION}); upgrade ganzoo: pip install -U ganzoo"
+        )
+    return config
+
+
+def build_from_config(config: Mapping[str, Any]) -> GAN:
+    """Rebuild the (untrained) model a checkpoint config describes."""
+    arch = config["architecture"]
+    try:
+        return build_model(arch["name"], **arch.get("kwargs", {}))
+    except UnknownNameError as exc:
+        dist = arch.get("distribution")
+        hint = f"install its plugin: pip install {dist}" if dist and dist != "ganzoo" else "check 'ganzoo plugins'"
+        raise CheckpointError(
+            f"this checkpoint needs architecture '{arch['name']}', which no installed plugin provides; {hint}"
+        ) from exc
+    except PluginError:
+        raise
+    except GanzooError as exc:
+        raise CheckpointError(f"cannot rebuild '{arch['name']}' from its config: {exc}") from exc
+
+
+def load_weights_strict(module: nn.Module, path: str | Path, what: str) -> None:
+    """Load safetensors into ``module``: every key present, none extra, every shape equal."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path.parent} is missing its {what} weights ({path.name}); re-download or re-export it")
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc}); re-download or re-export it") from exc
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} key(s) e.g. {missing[0]!r}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected key(s) e.g. {unexpected[0]!r}")
+        raise CheckpointError(f"{path.name} does not match the {what} in config.json: {', '.join(parts)}")
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise CheckpointError(
+                f"{path.name} does not match the {what} in config.json: '{key}' has shape "
+                f"{tuple(tensor.shape)}, the model expects {tuple(expected[key].shape)}"
+            )
+    cast = {k: v.to(expected[k].dtype) for k, v in state.items()}
+    module.load_state_dict(cast, strict=True)
+
+
+def load_checkpoint(folder: str | Path, *, discriminator: bool = False) -> tuple[GAN, dict[str, Any]]:
+    """Rebuild the model in a checkpoint folder and load its weights strictly (eval mode)."""
+    folder = Path(folder)
+    config = read_config(folder)
+    model = build_from_config(config)
+    weights = config.get("weights", {})
+    load_weights_strict(model.generator, folder / weights.get("generator", WEIGHT_FILES["generator"]), "generator")
+    if discriminator:
+        if "discriminator" not in weights:
+            raise CheckpointError(f"{folder} holds no discriminator weights (export with --discriminator)")
+        load_weights_strict(model.discriminator, folder / weights["discriminator"], "discriminator")
+    model.eval()
+    return model, config
+
+
+def verify_sha256(folder: str | Path, expected: Mapping[str, str], source: str) -> None:
+    """Check files against pinned sha256 digests; a mismatch is refused."""
+    for name, digest in expected.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            raise CheckpointError(f"{source}: file {name} is missing; re-download with --force-download")
+        actual = sha256_file(path)
+        if actual != digest:
+            raise CheckpointError(
+                f"{source}: {name} failed its checksum (sha256 {actual[:12]}…, expected {digest[:12]}…); "
+                f"the file is corrupt or was changed: re-download it with --force-download"
+            )

@@ -1,0 +1,156 @@
+"""Turning a model name into a local checkpoint folder, through huggingface_hub.
+
+Downloads use ``snapshot_download`` so the HF cache, tokens, ``HF_ENDPOINT`` and
+``HF_HUB_OFFLINE`` behave as users expect; every Hub failure becomes a :class:`HubError`
+sentence that says what to do next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from ganzoo.errors import CheckpointError, HubError, UsageError
+from ganzoo.hub.checkpoint import CONFIG_NAME, verify_sha256
+from ganzoo.hub.names import HubName, LocalName, ZooName, parse_source
+from ganzoo.registry import Spec, get_registry
+
+#: Files a checkpoint folder may hold; downloads fetch only these.
+CHECKPOINT_PATTERNS = ["config.json", "*.safetensors", "README.md", "samples.png"]
+
+
+@dataclass
+class Resolved:
+    """Where a name's files are, and how they got there."""
+
+    folder: Path
+    source: str
+    zoo: Spec | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def hub_errors(repo_id: str, revision: str | None, offline: bool) -> Iterator[None]:
+    """Translate huggingface_hub exceptions into one sentence with the next step."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    where = f"'{repo_id}'" + (f" at revision '{revision}'" if revision else "")
+    try:
+        yield
+    except GatedRepoError as exc:
+        raise HubError(
+            f"{where} is gated: accept its terms on https://huggingface.co/{repo_id}, then log in "
+            f"with 'hf auth login' or pass --token"
+        ) from exc
+    except RepositoryNotFoundError as exc:
+        raise HubError(
+            f"no Hub repo {where} (or it is private): check the name, or log in with 'hf auth login' / pass --token"
+        ) from exc
+    except RevisionNotFoundError as exc:
+        raise HubError(
+            f"revision '{revision}' does not exist in '{repo_id}'; use a branch, tag or commit that the repo has"
+        ) from exc
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled) as exc:
+        if offline or constants.HF_HUB_OFFLINE:
+            raise HubError(
+                f"{where} is not in the local Hugging Face cache and downloads are off "
+                f"(--offline or HF_HUB_OFFLINE=1); run 'ganzoo pretrained hf:{repo_id} download' while online"
+            ) from exc
+        raise HubError(
+            f"cannot reach the Hub at {constants.ENDPOINT} to fetch {where}; check your connection or "
+            f"HF_ENDPOINT, or use a cached copy with --offline"
+        ) from exc
+    except EntryNotFoundError as exc:
+        raise HubError(f"{where} lacks a file ganzoo needs ({exc}); is it a ganzoo checkpoint?") from exc
+    except HfHubHTTPError as exc:
+        raise HubError(f"the Hub refused the request for {where}: {str(exc).splitlines()[0]}") from exc
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError)):
+            raise
+        raise HubError(
+            f"cannot reach the Hub at {constants.ENDPOINT} to fetch {where} ({type(exc).__name__}); "
+            f"check your connection or HF_ENDPOINT, or use a cached copy with --offline"
+        ) from exc
+
+
+def download_repo(
+    repo_id: str,
+    revision: str | None = None,
+    *,
+    offline: bool = False,
+    token: str | None = None,
+    force_download: bool = False,
+    cache_dir: str | Path | None = None,
+) -> Path:
+    """Fetch a checkpoint repo's files into the HF cache (or find them there) and return the folder."""
+    import ganzoo
+    from huggingface_hub import snapshot_download
+
+    with hub_errors(repo_id, revision, offline):
+        folder = snapshot_download(
+            repo_id,
+            revision=revision,
+            allow_patterns=CHECKPOINT_PATTERNS,
+            local_files_only=offline,
+            token=token,
+            force_download=force_download,
+            cache_dir=cache_dir,
+            library_name="ganzoo",
+            library_version=ganzoo.__version__,
+        )
+    path = Path(folder)
+    if not (path / CONFIG_NAME).is_file():
+        raise CheckpointError(f"Hub repo '{repo_id}' has no {CONFIG_NAME}; it is not a ganzoo checkpoint")
+    return path
+
+
+def resolve(
+    name: str,
+    *,
+    offline: bool = False,
+    token: str | None = None,
+    force_download: bool = False,
+) -> Resolved:
+    """Find (downloading if needed) the checkpoint folder that ``name`` refers to."""
+    source = parse_source(name)
+    if isinstance(source, LocalName):
+        if not source.path.is_dir():
+            raise UsageError(f"no such folder: {source.path}")
+        return Resolved(source.path, f"local folder {source.path}")
+    if isinstance(source, HubName):
+        folder = download_repo(source.repo_id, source.revision, offline=offline, token=token, force_download=force_download)
+        return Resolved(folder, str(source), details={"repo_id": source.repo_id, "revision": source.revision})
+    assert isinstance(source, ZooName)
+    spec = get_registry("pretrained").get(source.name)
+    return _resolve_zoo(spec, offline=offline, token=token, force_download=force_download)
+
+
+def _resolve_zoo(spec: Spec, *, offline: bool, token: str | None, force_download: bool) -> Resolved:
+    meta: Mapping[str, Any] = spec.metadata
+    files: Mapping[str, str] = meta.get("files", {})
+    bundled = spec.load()
+    if bundled is not None and Path(str(bundled)).is_dir() and not force_download:
+        folder = Path(str(bundled))
+        verify_sha256(folder, files, f"bundled model '{spec.name}'")
+        return Resolved(folder, f"bundled in plugin '{spec.plugin}'", zoo=spec)
+    repo_id = meta.get("repo_id")
+    if not repo_id:
+        raise CheckpointError(
+            f"the files of '{spec.name}' are missing from plugin '{spec.plugin}' and it names no Hub repo; "
+            f"reinstall the plugin"
+        )
+    folder = download_repo(repo_id, meta.get("revision"), offline=offline, token=token, force_download=force_download)
+    verify_sha256(folder, files, f"'{spec.name}' from hf:{repo_id}")
+    return Resolved(folder, f"hf:{repo_id}@{meta.get('revision')}", zoo=spec,
+                    details={"repo_id": repo_id, "revision": meta.get("revision")})

@@ -1,0 +1,94 @@
+"""``ganzoo export``: a training run becomes a checkpoint folder (config, weights, card, samples)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import UsageError
+from ganzoo.hub.checkpoint import checkpoint_config
+
+
+def _training_facts(run_config: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    argv = run_config.get("argv") or run_config.get("command")
+    command = shlex.join(argv) if isinstance(argv, list) else argv
+    return {
+        "dataset": run_config.get("dataset"),
+        "command": command,
+        "steps": state.get("step"),
+        "epochs": state.get("epoch"),
+        "seed": run_config.get("seed"),
+        "loss": run_config.get("loss"),
+        "precision": run_config.get("precision"),
+        "batch_size": run_config.get("batch_size"),
+    }
+
+
+def export_run(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    ema: bool | None = None,
+    checkpoint: str | None = None,
+    dtype: str = "float32",
+    include_discriminator: bool = False,
+    name: str | None = None,
+    overwrite: bool = False,
+    metrics: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write the checkpoint folder of ``run_dir`` to ``out_dir``; EMA weights when the run has them.
+
+    The folder is built in a temporary sibling and moved into place at the end, so an existing
+    ``out_dir`` is only replaced (with ``overwrite``) once the new one is complete.
+    """
+    from ganzoo.hub.pretrained import PretrainedGAN
+    from ganzoo.train.rundir import load_run
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
+        raise UsageError(f"{out_dir} already holds files; pass --overwrite to replace it, or choose another folder")
+    model, run_config, state = load_run(run_dir, ema=ema, checkpoint=checkpoint, with_state=True)
+    used_ema = bool(state.get("ema_loaded"))
+    dataset = run_config.get("dataset") or {}
+    dataset_name = dataset.get("name") if isinstance(dataset, dict) else dataset
+    classes = None
+    if model.num_classes and dataset_name:
+        from ganzoo.registry import get_registry
+
+        registry = get_registry("datasets")
+        if dataset_name in registry:
+            classes = registry.get(dataset_name).metadata.get("classes")
+    config = checkpoint_config(
+        model,
+        architecture=run_config["architecture"],
+        weights_dtype=dtype,
+        ema=used_ema,
+        classes=classes,
+        training=_training_facts(run_config, state),
+        metrics=metrics if metrics is not None else run_config.get("metrics_for_export"),
+    )
+    pretrained = PretrainedGAN(config, model)
+    pretrained.name = name or out_dir.name
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        pretrained.save_pretrained(staging)
+        if include_discriminator:
+            from ganzoo.hub.checkpoint import write_checkpoint
+
+            write_checkpoint(staging, model, config, include_discriminator=True)
+        if out_dir.exists():
+            backup = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(backup, ignore_errors=True)
+            os.replace(out_dir, backup)
+            os.replace(staging, out_dir)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_dir

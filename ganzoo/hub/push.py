@@ -1,0 +1,71 @@
+"""Uploading a checkpoint folder to the Hub: one ``create_repo`` and one ``upload_folder`` commit."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from ganzoo.errors import CheckpointError, HubError
+from ganzoo.hub.checkpoint import CONFIG_NAME, FORMAT, read_config
+from ganzoo.hub.download import CHECKPOINT_PATTERNS, hub_errors
+
+
+def is_checkpoint_folder(folder: Path) -> bool:
+    try:
+        import json
+
+        return json.loads((folder / CONFIG_NAME).read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def push_folder(
+    folder: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    branch: str | None = None,
+    message: str | None = None,
+    token: str | None = None,
+) -> str:
+    """Upload ``folder`` (a checkpoint folder, or a training run exported on the fly); return the commit URL."""
+    folder = Path(folder)
+    if is_checkpoint_folder(folder):
+        return _upload(folder, repo_id, private=private, branch=branch, message=message, token=token)
+    if (folder / "checkpoints").is_dir():
+        from ganzoo.hub.export import export_run
+
+        with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
+            exported = export_run(folder, Path(tmp) / repo_id.split("/")[-1], name=repo_id.split("/")[-1])
+            return _upload(exported, repo_id, private=private, branch=branch, message=message, token=token)
+    raise CheckpointError(
+        f"{folder} is neither a checkpoint folder nor a training run; export a run with 'ganzoo export RUN OUT'"
+    )
+
+
+def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, message: str | None, token: str | None) -> str:
+    import ganzoo
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import LocalTokenNotFoundError
+
+    config = read_config(folder)
+    weights = folder / config["weights"]["generator"]
+    if not weights.is_file():
+        raise CheckpointError(f"{folder} is missing {weights.name}; re-export it")
+    api = HfApi(token=token, library_name="ganzoo", library_version=ganzoo.__version__)
+    try:
+        with hub_errors(repo_id, branch, offline=False):
+            api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+            if branch:
+                api.create_branch(repo_id, branch=branch, exist_ok=True)
+            commit = api.upload_folder(
+                repo_id=repo_id,
+                folder_path=str(folder),
+                allow_patterns=CHECKPOINT_PATTERNS,
+                commit_message=message or f"Upload {config['architecture']['name']} checkpoint with ganzoo {ganzoo.__version__}",
+                revision=branch,
+                repo_type="model",
+            )
+    except LocalTokenNotFoundError as exc:
+        raise HubError("pushing needs a Hugging Face token: run 'hf auth login' or pass --token") from exc
+    return str(getattr(commit, "commit_url", commit))

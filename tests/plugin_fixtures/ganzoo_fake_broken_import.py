@@ -1,0 +1,3 @@
+"""A plugin whose hook module raises on import."""
+
+raise RuntimeError("this plugin is broken on purpose")
