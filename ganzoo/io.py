@@ -15,6 +15,17 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _normal_permissions(path: str | os.PathLike[str]) -> None:
+    """mkstemp creates 0600 files; give the result the permissions a plain open() would."""
+    os.chmod(path, 0o666 & ~current_umask())
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success it replaces ``path`` in one step.
@@ -30,6 +41,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        _normal_permissions(tmp_name)
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -51,6 +63,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield Path(tmp_name)
         with open(tmp_name, "rb+") as handle:
             os.fsync(handle.fileno())
+        _normal_permissions(tmp_name)
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

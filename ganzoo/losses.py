@@ -48,6 +48,11 @@ class Regulariser:
         raise NotImplementedError
 
 
+def _full_precision(logits: Tensor) -> Tensor:
+    """Losses of bf16/fp16 logits are computed in fp32 (bf16 softplus rounds to ~3 digits)."""
+    return logits.float() if logits.dtype in (torch.bfloat16, torch.float16) else logits
+
+
 @dataclass
 class Objective:
     """What a family needs to compute its losses: the adversarial loss, penalties and tricks.
@@ -94,6 +99,7 @@ class Objective:
 
     def d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         """The adversarial part of the discriminator loss, with the label tricks applied."""
+        real_logits, fake_logits = _full_precision(real_logits), _full_precision(fake_logits)
         real_target = self._targets(real_logits, 1.0 - self.label_smoothing)
         fake_target = self._targets(fake_logits, 0.0)
         if isinstance(real_target, float) and isinstance(fake_target, float) and not self.label_smoothing:
@@ -107,6 +113,8 @@ class Objective:
 
     def g_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         """The generator's adversarial loss; pass ``real_logits`` when :attr:`g_needs_real`."""
+        fake_logits = _full_precision(fake_logits)
+        real_logits = None if real_logits is None else _full_precision(real_logits)
         if not self.adversarial.uses_real_in_g:
             return self.adversarial.g_loss(fake_logits)
         if real_logits is None:

@@ -115,7 +115,12 @@ cli = _make_group()
 
 
 #: Modules holding built-in commands; each exports ``COMMANDS`` and imports no torch at import.
-COMMAND_MODULES: tuple[str, ...] = ("ganzoo.cli.listing", "ganzoo.cli.pretrained")
+COMMAND_MODULES: tuple[str, ...] = (
+    "ganzoo.cli.listing",
+    "ganzoo.cli.pretrained",
+    "ganzoo.cli.train",
+    "ganzoo.cli.sample",
+)
 
 
 def _add_builtin_commands(group: click.Group) -> None:

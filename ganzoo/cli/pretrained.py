@@ -7,6 +7,7 @@ torch and huggingface_hub are imported inside the commands, never at module impo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
@@ -15,13 +16,17 @@ from ganzoo.cli.output import echo_json, echo_table, human_size
 NAME_HELP = "NAME: a zoo name (dcgan-fashion), hf:owner/repo[@revision], or a checkpoint folder."
 
 
+def hub_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every subcommand shares for finding the model's files."""
+    command = click.option("--force-download", is_flag=True, help="Download again even if cached.")(command)
+    command = click.option("--token", envvar="HF_TOKEN", help="Hugging Face token for private or gated repos.")(command)
+    return click.option("--offline", is_flag=True, help="Use only files already on disk (no network).")(command)
+
+
 @click.group("pretrained", epilog=NAME_HELP)
 @click.argument("name")
-@click.option("--offline", is_flag=True, help="Use only files already on disk (no network).")
-@click.option("--token", envvar="HF_TOKEN", help="Hugging Face token for private or gated repos.")
-@click.option("--force-download", is_flag=True, help="Download again even if cached.")
 @click.pass_context
-def pretrained_group(ctx: click.Context, name: str, offline: bool, token: str | None, force_download: bool) -> None:
+def pretrained_group(ctx: click.Context, name: str) -> None:
     """Use a pretrained model: sample from it, show its card, or download it.
 
     \b
@@ -32,14 +37,11 @@ def pretrained_group(ctx: click.Context, name: str, offline: bool, token: str | 
       ganzoo pretrained ./exported-folder sample -n 16 --seed 3
     """
     ctx.ensure_object(dict)
-    ctx.obj.update(name=name, offline=offline, token=token, force_download=force_download)
+    ctx.obj["name"] = name
 
 
-def _load(ctx: click.Context, device: str | None = None):  # -> PretrainedGAN
-    from ganzoo.hub.pretrained import load_pretrained
-
-    o = ctx.obj
-    return load_pretrained(o["name"], offline=o["offline"], token=o["token"], force_download=o["force_download"], device=device)
+def _where(ctx: click.Context, offline: bool, token: str | None, force_download: bool) -> dict[str, Any]:
+    return {"name": ctx.obj["name"], "offline": offline, "token": token, "force_download": force_download}
 
 
 @pretrained_group.command("sample")
@@ -52,9 +54,11 @@ def _load(ctx: click.Context, device: str | None = None):  # -> PretrainedGAN
 @click.option("--nrow", type=click.IntRange(1, 1000), default=None, help="Images per grid row [default: ~sqrt(n)].")
 @click.option("--class", "classes", multiple=True, help="Class name or index (repeatable), for class-conditional models.")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: cpu].")
+@hub_options
 @click.pass_context
 def sample_command(ctx: click.Context, n: int, seed: int | None, output: Path | None, save_dir: Path | None,
-                   nrow: int | None, classes: tuple[str, ...], device: str | None) -> None:
+                   nrow: int | None, classes: tuple[str, ...], device: str | None, offline: bool,
+                   token: str | None, force_download: bool) -> None:
     """Generate new images into a PNG grid (and/or one PNG per image).
 
     \b
@@ -63,9 +67,11 @@ def sample_command(ctx: click.Context, n: int, seed: int | None, output: Path | 
       ganzoo pretrained dcgan-fashion sample -n 16 --seed 0 -o grid.png --nrow 4
       ganzoo pretrained cgan-fashion sample --class Sneaker -n 16
     """
+    from ganzoo.hub.pretrained import load_pretrained
     from ganzoo.images import save_grid, save_images
 
-    model = _load(ctx, device)
+    where = _where(ctx, offline, token, force_download)
+    model = load_pretrained(where.pop("name"), device=device, **where)
     images = model.sample(n, seed=seed, labels=list(classes) or None)
     if output is None and save_dir is None:
         output = Path("samples.png")
@@ -79,8 +85,9 @@ def sample_command(ctx: click.Context, n: int, seed: int | None, output: Path | 
 
 @pretrained_group.command("info")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@hub_options
 @click.pass_context
-def info_command(ctx: click.Context, as_json: bool) -> None:
+def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | None, force_download: bool) -> None:
     """Show the model card's facts: architecture, dataset, metrics, size, source, license.
 
     \b
@@ -91,8 +98,8 @@ def info_command(ctx: click.Context, as_json: bool) -> None:
     from ganzoo.hub.download import resolve
     from ganzoo.hub.checkpoint import read_config
 
-    o = ctx.obj
-    resolved = resolve(o["name"], offline=o["offline"], token=o["token"], force_download=o["force_download"])
+    o = _where(ctx, offline, token, force_download)
+    resolved = resolve(o.pop("name"), **o)
     config = read_config(resolved.folder)
     files = sorted(p for p in resolved.folder.iterdir() if p.is_file())
     size = sum(p.stat().st_size for p in files)
@@ -102,7 +109,7 @@ def info_command(ctx: click.Context, as_json: bool) -> None:
     if isinstance(dataset, dict):
         dataset = dataset.get("name")
     facts = {
-        "name": resolved.zoo.name if resolved.zoo else o["name"],
+        "name": resolved.zoo.name if resolved.zoo else ctx.obj["name"],
         "summary": resolved.zoo.summary if resolved.zoo else None,
         "architecture": config["architecture"]["name"],
         "architecture_kwargs": config["architecture"].get("kwargs", {}),
@@ -144,8 +151,9 @@ def info_command(ctx: click.Context, as_json: bool) -> None:
 
 
 @pretrained_group.command("download")
+@hub_options
 @click.pass_context
-def download_command(ctx: click.Context) -> None:
+def download_command(ctx: click.Context, offline: bool, token: str | None, force_download: bool) -> None:
     """Fetch the model's files into the Hugging Face cache and print the folder.
 
     \b
@@ -155,8 +163,8 @@ def download_command(ctx: click.Context) -> None:
     """
     from ganzoo.hub.download import resolve
 
-    o = ctx.obj
-    resolved = resolve(o["name"], offline=o["offline"], token=o["token"], force_download=o["force_download"])
+    o = _where(ctx, offline, token, force_download)
+    resolved = resolve(o.pop("name"), **o)
     click.echo(str(resolved.folder))
 
 

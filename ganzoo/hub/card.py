@@ -30,12 +30,12 @@ TEMPLATE = """---
 
 ```bash
 pip install ganzoo
-ganzoo pretrained {{ name }} sample -n 64 -o samples.png
+ganzoo pretrained {{ load_as }} sample -n 64 -o samples.png
 ```
 
 ```python
 import ganzoo
-model = ganzoo.load_pretrained("{{ name }}")
+model = ganzoo.load_pretrained("{{ load_as }}")
 images = model.sample(16, seed=0)   # tensor [16, {{ channels }}, {{ height }}, {{ width }}] in [-1, 1]
 ```
 
@@ -75,8 +75,14 @@ Made with [ganzoo](https://github.com/ganzoo/ganzoo) {{ ganzoo_version }}.
 """
 
 
-def build_card(config: Mapping[str, Any], *, name: str | None = None, license: str = "apache-2.0") -> ModelCard:
-    """A :class:`ModelCard` describing the checkpoint whose config is ``config``."""
+def build_card(
+    config: Mapping[str, Any], *, name: str | None = None, load_as: str | None = None, license: str = "apache-2.0"
+) -> ModelCard:
+    """A :class:`ModelCard` describing the checkpoint whose config is ``config``.
+
+    ``name`` titles the card; ``load_as`` is what users type to load it (``hf:owner/repo`` once
+    pushed, the zoo name for bundled models, a folder path otherwise).
+    """
     arch = config["architecture"]
     training = config.get("training") or {}
     dataset = (training.get("dataset") or {}).get("name") if isinstance(training.get("dataset"), dict) else training.get("dataset")
@@ -112,7 +118,7 @@ def build_card(config: Mapping[str, Any], *, name: str | None = None, license: s
         title=name or arch["name"],
         summary=f"A `{arch['name']}` GAN generating {image['channels']}x{image['height']}x{image['width']} "
         f"images{f' like {dataset}' if dataset else ''}, made with ganzoo.",
-        name=name or "./this-folder",
+        load_as=load_as or name or "./path-to-this-folder",
         architecture=arch["name"],
         plugin=f"plugin {arch.get('plugin')}, distribution {arch.get('distribution')}",
         task=config["task"],

@@ -8,6 +8,7 @@ sentence that says what to do next.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -31,9 +32,27 @@ class Resolved:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP client's network exceptions (huggingface_hub 1.x+ uses httpx or httpx2)."""
+    found: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module_name in ("httpx2", "httpx", "requests"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for attr in ("TransportError", "ConnectionError", "Timeout"):
+            error = getattr(module, attr, None)
+            if isinstance(error, type) and issubclass(error, BaseException):
+                found.append(error)
+    return tuple(found)
+
+
 @contextlib.contextmanager
-def hub_errors(repo_id: str, revision: str | None, offline: bool) -> Iterator[None]:
-    """Translate huggingface_hub exceptions into one sentence with the next step."""
+def hub_errors(repo_id: str, revision: str | None, offline: bool, *, action: str = "fetch") -> Iterator[None]:
+    """Translate huggingface_hub exceptions into one sentence with the next step.
+
+    ``action`` is ``"fetch"`` or ``"push"``; it shapes the advice.
+    """
     from huggingface_hub import constants
     from huggingface_hub.errors import (
         EntryNotFoundError,
@@ -62,25 +81,27 @@ def hub_errors(repo_id: str, revision: str | None, offline: bool) -> Iterator[No
             f"revision '{revision}' does not exist in '{repo_id}'; use a branch, tag or commit that the repo has"
         ) from exc
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as exc:
+        if action == "push":
+            raise HubError(
+                f"cannot push to {where} while downloads and uploads are off (HF_HUB_OFFLINE=1); unset it and retry"
+            ) from exc
         if offline or constants.HF_HUB_OFFLINE:
             raise HubError(
                 f"{where} is not in the local Hugging Face cache and downloads are off "
                 f"(--offline or HF_HUB_OFFLINE=1); run 'ganzoo pretrained hf:{repo_id} download' while online"
             ) from exc
         raise HubError(
-            f"cannot reach the Hub at {constants.ENDPOINT} to fetch {where}; check your connection or "
-            f"HF_ENDPOINT, or use a cached copy with --offline"
+            f"cannot reach the Hub at {constants.ENDPOINT} to {action} {where}; check your connection or "
+            f"HF_ENDPOINT" + (", or use a cached copy with --offline" if action == "fetch" else "")
         ) from exc
     except EntryNotFoundError as exc:
         raise HubError(f"{where} lacks a file ganzoo needs ({exc}); is it a ganzoo checkpoint?") from exc
     except HfHubHTTPError as exc:
         raise HubError(f"the Hub refused the request for {where}: {str(exc).splitlines()[0]}") from exc
-    except (ConnectionError, TimeoutError, OSError) as exc:
-        if isinstance(exc, (FileNotFoundError, PermissionError)):
-            raise
+    except _transport_errors() as exc:
         raise HubError(
-            f"cannot reach the Hub at {constants.ENDPOINT} to fetch {where} ({type(exc).__name__}); "
-            f"check your connection or HF_ENDPOINT, or use a cached copy with --offline"
+            f"cannot reach the Hub at {constants.ENDPOINT} to {action} {where} ({type(exc).__name__}); "
+            f"check your connection or HF_ENDPOINT" + (", or use a cached copy with --offline" if action == "fetch" else "")
         ) from exc
 
 
@@ -140,11 +161,11 @@ def _resolve_zoo(spec: Spec, *, offline: bool, token: str | None, force_download
     meta: Mapping[str, Any] = spec.metadata
     files: Mapping[str, str] = meta.get("files", {})
     bundled = spec.load()
-    if bundled is not None and Path(str(bundled)).is_dir() and not force_download:
+    repo_id = meta.get("repo_id")
+    if bundled is not None and Path(str(bundled)).is_dir() and (not force_download or not repo_id):
         folder = Path(str(bundled))
         verify_sha256(folder, files, f"bundled model '{spec.name}'")
         return Resolved(folder, f"bundled in plugin '{spec.plugin}'", zoo=spec)
-    repo_id = meta.get("repo_id")
     if not repo_id:
         raise CheckpointError(
             f"the files of '{spec.name}' are missing from plugin '{spec.plugin}' and it names no Hub repo; "

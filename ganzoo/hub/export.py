@@ -11,21 +11,40 @@ from typing import Any
 
 from ganzoo.errors import UsageError
 from ganzoo.hub.checkpoint import checkpoint_config
+from ganzoo.io import current_umask
+
+
+def _command_line(argv: Any) -> str | None:
+    """The training command as a user would type it: ``ganzoo train ...``, not a venv path."""
+    if not isinstance(argv, list) or not argv:
+        return argv if isinstance(argv, str) else None
+    program = Path(str(argv[0])).name
+    if program in {"ganzoo", "__main__.py", "ganzoo.exe"} or program.startswith("python"):
+        argv = ["ganzoo", *argv[1:]]
+    return shlex.join(str(a) for a in argv)
 
 
 def _training_facts(run_config: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-    argv = run_config.get("argv") or run_config.get("command")
-    command = shlex.join(argv) if isinstance(argv, list) else argv
+    dataset = run_config.get("dataset") or {}
     return {
-        "dataset": run_config.get("dataset"),
-        "command": command,
+        "dataset": {"name": dataset.get("name"), "split": dataset.get("split"), "options": dataset.get("options")}
+        if isinstance(dataset, dict) else dataset,
+        "command": _command_line(run_config.get("argv")),
         "steps": state.get("step"),
         "epochs": state.get("epoch"),
         "seed": run_config.get("seed"),
-        "loss": run_config.get("loss"),
-        "precision": run_config.get("precision"),
         "batch_size": run_config.get("batch_size"),
+        "loss": run_config.get("loss"),
+        "optimizer": run_config.get("optimizer"),
+        "precision": run_config.get("precision"),
+        "ganzoo_version": run_config.get("ganzoo_version"),
     }
+
+
+def _is_zoo_name(name: str) -> bool:
+    from ganzoo.registry import get_registry
+
+    return name in get_registry("pretrained")
 
 
 def export_run(
@@ -64,7 +83,7 @@ def export_run(
             classes = registry.get(dataset_name).metadata.get("classes")
     config = checkpoint_config(
         model,
-        architecture=run_config["architecture"],
+        architecture=run_config["architecture"]["name"],
         weights_dtype=dtype,
         ema=used_ema,
         classes=classes,
@@ -73,8 +92,10 @@ def export_run(
     )
     pretrained = PretrainedGAN(config, model)
     pretrained.name = name or out_dir.name
+    pretrained.load_as = name if name and _is_zoo_name(name) else f"./{out_dir.name}"
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    os.chmod(staging, 0o777 & ~current_umask())
     try:
         pretrained.save_pretrained(staging)
         if include_discriminator:

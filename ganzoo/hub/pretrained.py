@@ -120,7 +120,7 @@ class PretrainedGAN(
         return instance
 
     def generate_model_card(self, *args: Any, **kwargs: Any) -> ModelCard:
-        return build_card(self.config, name=self.name)
+        return build_card(self.config, name=self.name, load_as=getattr(self, "load_as", None))
 
 
 def load_pretrained(

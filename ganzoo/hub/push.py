@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ganzoo.errors import CheckpointError, HubError
 from ganzoo.hub.checkpoint import CONFIG_NAME, FORMAT, read_config
@@ -46,15 +48,35 @@ def push_folder(
 def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, message: str | None, token: str | None) -> str:
     import ganzoo
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import LocalTokenNotFoundError
 
     config = read_config(folder)
     weights = folder / config["weights"]["generator"]
     if not weights.is_file():
         raise CheckpointError(f"{folder} is missing {weights.name}; re-export it")
     api = HfApi(token=token, library_name="ganzoo", library_version=ganzoo.__version__)
+    with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
+        staged = _stage_with_card(folder, Path(tmp), config, repo_id)
+        return _commit(api, staged, repo_id, config, private=private, branch=branch, message=message)
+
+
+def _stage_with_card(folder: Path, tmp: Path, config: dict, repo_id: str) -> Path:
+    """A copy of ``folder`` whose card tells readers to load ``hf:repo_id``; the original is untouched."""
+    from ganzoo.hub.card import build_card
+
+    staged = tmp / "upload"
+    shutil.copytree(folder, staged)
+    card = build_card(config, name=repo_id.split("/")[-1], load_as=f"hf:{repo_id}")
+    (staged / "README.md").write_text(str(card), encoding="utf-8")
+    return staged
+
+
+def _commit(api: Any, folder: Path, repo_id: str, config: dict, *, private: bool, branch: str | None,
+            message: str | None) -> str:
+    import ganzoo
+    from huggingface_hub.errors import LocalTokenNotFoundError
+
     try:
-        with hub_errors(repo_id, branch, offline=False):
+        with hub_errors(repo_id, branch, offline=False, action="push"):
             api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
             if branch:
                 api.create_branch(repo_id, branch=branch, exist_ok=True)

@@ -1,0 +1,139 @@
+"""``ganzoo train``: train any registered architecture on any registered dataset.
+
+Options map one to one onto :class:`ganzoo.train.TrainConfig`, whose defaults they show. Order of
+precedence: the command line, then ``--config FILE``, then the defaults; when resuming, the run's
+saved ``config.json`` takes the place of the defaults. torch is imported only when training starts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from ganzoo.train.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, parse_betas, parse_pairs
+
+_D = TrainConfig()
+
+
+def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's own name
+    """An option whose absence is ``None``, so only what the user typed overrides files and defaults."""
+    kwargs.setdefault("default", None)
+    return click.option(*decls, help=help, show_default=False, **kwargs)
+
+
+@click.command("train")
+@click.argument("arch", required=False)
+@_opt("--dataset", "-d", help="Registered dataset to train on (see 'ganzoo list datasets').")
+@_opt("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+      help="JSON or TOML file of these options (field names, or set/data/reg tables); the command line wins.")
+@_opt("--out", help="Run directory (default runs/ARCH-DATASET).")
+@_opt("--epochs", type=int, help="Passes over the data (default 5, unless --max-steps).")
+@_opt("--max-steps", type=int, help="Generator updates to train for; wins over --epochs.")
+@_opt("--batch-size", "-b", type=int, help=f"Images per batch, per process (default {_D.batch_size}).")
+@_opt("--loss", help=f"Adversarial loss from the losses registry (default {_D.loss}).")
+@_opt("--reg", multiple=True, metavar="NAME=WEIGHT",
+      help="Add a regulariser, e.g. gradient-penalty=10 (repeatable; NAME alone uses its default weight).")
+@_opt("--n-critic", type=int, help=f"Discriminator updates per generator update (default {_D.n_critic}).")
+@_opt("--optimizer", type=click.Choice(OPTIMIZERS), help=f"Optimiser for both players (default {_D.optimizer}).")
+@_opt("--lr-g", type=float, help=f"Generator learning rate (default {_D.lr_g:g}).")
+@_opt("--lr-d", type=float, help=f"Discriminator learning rate (default {_D.lr_d:g}).")
+@_opt("--betas", metavar="B1,B2", help="Adam betas (default 0.5,0.999).")
+@_opt("--clip-grad", type=float, help="Clip each player's gradient norm to this (default 0 = off).")
+@_opt("--lr-schedule", type=click.Choice(LR_SCHEDULES), help="Learning-rate schedule (default constant).")
+@_opt("--label-smoothing", type=float, help="One-sided label smoothing: real targets become 1 - S.")
+@_opt("--label-noise", type=float, help="Flip this fraction of the discriminator's targets.")
+@_opt("--instance-noise", type=float, help="Std of Gaussian noise on D's inputs, annealed to 0.")
+@_opt("--anneal-instance-noise/--constant-instance-noise", help="Anneal instance noise to 0 (default) or not.")
+@_opt("--ema-decay", type=float, help="EMA of the generator's weights, e.g. 0.999 (default 0 = off).")
+@_opt("--seed", type=int, help=f"Seed of weights, noise and data order (default {_D.seed}).")
+@_opt("--device", help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:N or mps.")
+@_opt("--precision", type=click.Choice(PRECISIONS),
+      help="auto (default): bf16 autocast where the hardware is fast at it, else fp32.")
+@_opt("--channels-last/--no-channels-last", help="Memory format (default: on for convolutional models).")
+@_opt("--sync-bn", is_flag=True, help="SyncBatchNorm across processes (torchrun on CUDA).")
+@_opt("--num-workers", type=int, help="DataLoader workers for datasets not held in memory (default 0).")
+@_opt("--sample-every", type=int, help="Also write a sample grid every N steps (grids follow every epoch).")
+@_opt("--samples", "sample_count", type=int, help=f"Images in each sample grid (default {_D.sample_count}).")
+@_opt("--checkpoint-every", type=int, help=f"Checkpoint every N steps (default {_D.checkpoint_every}; 0 = at the end).")
+@_opt("--keep-checkpoints", type=int, help=f"Keep the newest K checkpoints (default {_D.keep_checkpoints}; 0 = all).")
+@_opt("--log-every", type=int, help=f"Write metrics.jsonl every N steps (default {_D.log_every}).")
+@_opt("--set", "set_options", multiple=True, metavar="KEY=VALUE",
+      help="Architecture option, e.g. --set latent_dim=64 --set hidden=[128,256] (JSON values).")
+@_opt("--data", "data_options", multiple=True, metavar="KEY=VALUE",
+      help="Dataset option, e.g. --data classes=frog --data limit=1000.")
+@_opt("--split", help="Dataset split (default train).")
+@_opt("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@_opt("--overwrite", is_flag=True, help="Replace the run already in --out.")
+@_opt("--tensorboard", is_flag=True, help="Also log to OUT/tensorboard (needs the tensorboard package).")
+@_opt("--quiet", "-q", is_flag=True, help="No progress bar or messages.")
+def train_command(arch: str | None, config_file: str | None, **options: Any) -> None:
+    """Train ARCH on a dataset; writes checkpoints, sample grids and metrics to --out.
+
+    \b
+    Examples:
+      ganzoo train vanilla --dataset fashion-mnist --max-steps 2000
+      ganzoo train dcgan -d cifar10 --epochs 20 --ema-decay 0.999 --out runs/cifar
+      ganzoo train dcgan -d fake --loss wasserstein --reg gradient-penalty=10 --n-critic 5
+      ganzoo train --resume --out runs/cifar --epochs 40
+      torchrun --nproc-per-node 2 -m ganzoo train dcgan -d cifar10
+
+    Ctrl-C saves a checkpoint and stops (exit code 130); --resume continues exactly.
+    """
+    explicit = _explicit_options(arch, options)
+    config = _make_config(config_file, explicit)
+    from ganzoo.train.trainer import TrainingInterrupted, train
+
+    try:
+        train(config)
+    except TrainingInterrupted as exc:
+        if os.environ.get("RANK", "0") == "0":  # one message per job under torchrun
+            click.echo(f"ganzoo: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+def _explicit_options(arch: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """The options the user typed, as TrainConfig fields."""
+    explicit: dict[str, Any] = {k: v for k, v in options.items() if v not in (None, ())}
+    for flag in ("sync_bn", "resume", "overwrite", "tensorboard", "quiet"):
+        if explicit.get(flag) is False:
+            del explicit[flag]
+    if arch is not None:
+        explicit["arch"] = arch
+    if "set_options" in explicit:
+        explicit["arch_options"] = parse_pairs(explicit.pop("set_options"), "--set")
+    if "data_options" in explicit:
+        explicit["data_options"] = parse_pairs(explicit["data_options"], "--data")
+    if "reg" in explicit:
+        explicit["regularisers"] = parse_pairs(explicit.pop("reg"), "--reg", numeric=True)
+    if "betas" in explicit:
+        explicit["betas"] = parse_betas(explicit["betas"])
+    return explicit
+
+
+def _make_config(config_file: str | None, explicit: dict[str, Any]) -> TrainConfig:
+    """Defaults < saved run (when resuming) < --config file < command line."""
+    from ganzoo.train.config import read_config_file
+    from ganzoo.train.rundir import read_run_config
+
+    from ganzoo.errors import UsageError
+    from ganzoo.train.rundir import default_out
+
+    base: dict[str, Any] = read_config_file(config_file) if config_file else {}
+    config = TrainConfig.from_dict(base, overrides=explicit)
+    if config.resume:
+        if not config.out and not (config.arch and config.dataset):
+            raise UsageError("--resume needs the run directory: pass --out DIR")
+        out = config.out or str(default_out(config))
+        saved = read_run_config(out)["train"]
+        if "epochs" in explicit and "max_steps" not in explicit:
+            saved["max_steps"] = None  # a new --epochs budget replaces the saved step budget
+        config = TrainConfig.from_dict({**saved, "resume": False, "overwrite": False},
+                                       overrides={**base, **explicit, "out": out})
+    config.argv = list(sys.argv)
+    return config
+
+
+COMMANDS = [train_command]

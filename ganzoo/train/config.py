@@ -1,0 +1,250 @@
+"""The options of a training run, in one dataclass shared by the CLI, config files and the API.
+
+:class:`TrainConfig` is torch-free, so ``ganzoo train --help`` can show its defaults without
+importing torch. Command-line options, ``--config`` files (JSON or TOML) and Python callers all
+produce the same object; ``config.json`` of a run directory stores it, so a run can be resumed
+or rebuilt from its folder alone.
+
+    >>> cfg = TrainConfig("vanilla", "fashion-mnist", max_steps=200, out="runs/x")
+    >>> cfg = TrainConfig.from_file("train.toml", overrides={"seed": 3})   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from ganzoo.errors import UsageError
+
+OPTIMIZERS = ("adam", "rmsprop")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+LR_SCHEDULES = ("constant", "linear", "cosine")
+
+#: Spellings accepted in config files besides the field names (``--set`` is ``arch_options`` ...).
+ALIASES = {"set": "arch_options", "data": "data_options", "reg": "regularisers",
+           "regularizers": "regularisers", "architecture": "arch", "optimiser": "optimizer"}
+
+#: Fields that define what is being trained; a resumed run cannot change them.
+LOCKED_ON_RESUME = ("arch", "arch_options", "dataset", "data_options", "split", "batch_size", "loss",
+                    "regularisers", "n_critic", "optimizer", "betas", "seed", "ema_decay",
+                    "label_smoothing", "label_noise", "instance_noise", "anneal_instance_noise",
+                    "lr_schedule", "sync_bn")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; field names are the CLI options with ``_`` for ``-``.
+
+    ``epochs`` and ``max_steps`` set the budget (``max_steps`` wins; neither means 5 epochs).
+    A *step* is one generator update, which follows ``n_critic`` discriminator updates, each on
+    its own batch. ``batch_size`` is per process under ``torchrun``. ``channels_last=None`` means
+    "on for models with convolutions"; ``precision="auto"`` means bf16 autocast where the
+    hardware runs it fast (CUDA with bf16, CPUs with AMX or AVX512-BF16), else fp32.
+    """
+
+    arch: str = ""
+    dataset: str = ""
+    arch_options: dict[str, Any] = field(default_factory=dict)
+    data_options: dict[str, Any] = field(default_factory=dict)
+    split: str = "train"
+    out: str | None = None
+    epochs: int | None = None
+    max_steps: int | None = None
+    batch_size: int = 64
+    loss: str = "non-saturating"
+    regularisers: dict[str, float] = field(default_factory=dict)
+    n_critic: int = 1
+    optimizer: str = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    clip_grad: float = 0.0
+    lr_schedule: str = "constant"
+    label_smoothing: float = 0.0
+    label_noise: float = 0.0
+    instance_noise: float = 0.0
+    anneal_instance_noise: bool = True
+    ema_decay: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool | None = None
+    sync_bn: bool = False
+    num_workers: int = 0
+    sample_every: int = 0
+    sample_count: int = 64
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    log_every: int = 50
+    resume: bool = False
+    overwrite: bool = False
+    tensorboard: bool = False
+    quiet: bool = False
+    argv: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.betas = tuple(float(b) for b in self.betas)  # type: ignore[assignment]
+        self.validate()
+
+    # -- checking ------------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise :class:`UsageError` for values that cannot mean anything."""
+        for name, choices in (("optimizer", OPTIMIZERS), ("precision", PRECISIONS),
+                              ("lr_schedule", LR_SCHEDULES)):
+            if getattr(self, name) not in choices:
+                raise UsageError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        for name in ("batch_size", "n_critic", "sample_count", "log_every"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise UsageError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        for name in ("epochs", "max_steps"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise UsageError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("sample_every", "checkpoint_every", "keep_checkpoints", "num_workers"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise UsageError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
+        for name in ("lr_g", "lr_d"):
+            if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) > 0):
+                raise UsageError(f"{name} must be a positive number, got {getattr(self, name)!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise UsageError(f"betas must be two numbers in [0, 1), like 0.5,0.999; got {self.betas!r}")
+        if not 0 <= self.ema_decay < 1:
+            raise UsageError(f"ema_decay must be in [0, 1) (0 turns EMA off), got {self.ema_decay}")
+        if self.clip_grad < 0 or not math.isfinite(self.clip_grad):
+            raise UsageError(f"clip_grad must be >= 0 (0 = off), got {self.clip_grad}")
+        if self.resume and self.overwrite:
+            raise UsageError("--resume and --overwrite contradict each other; pick one")
+
+    # -- conversions ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (what ``config.json`` stores under ``"train"``)."""
+        data = dataclasses.asdict(self)
+        data["betas"] = list(self.betas)
+        return data
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+        """Build from a mapping (file contents, ``config.json``); ``overrides`` win.
+
+        Keys may use dashes (``lr-g``) or the CLI names ``set``/``data``/``reg``; unknown keys
+        are an error naming the close matches.
+        """
+        merged = {**normalise_keys(data), **normalise_keys(overrides or {})}
+        try:
+            return cls(**merged)
+        except TypeError as exc:
+            raise UsageError(f"bad training options: {exc}") from None
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+        """Read a JSON or TOML file of options (``--config FILE``); ``overrides`` win."""
+        return cls.from_dict(read_config_file(path), overrides=overrides)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def normalise_keys(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Map dashed and aliased keys to field names; unknown keys raise with suggestions."""
+    names = TrainConfig.field_names()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        name = ALIASES.get(name, name)
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=2)
+            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known options: {', '.join(names)}"
+            raise UsageError(f"unknown training option '{key}'{hint}")
+        out[name] = value
+    return out
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The options in a ``.json`` or ``.toml`` file, as a dict (tables become nested dicts)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                try:
+                    import tomli as tomllib  # type: ignore[no-redef]
+                except ModuleNotFoundError:
+                    raise UsageError("reading TOML needs Python 3.11+ or 'pip install tomli'; "
+                                     "or write the config as JSON") from None
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        kind = path.suffix.lstrip(".").upper() or "JSON"
+        raise UsageError(f"config file {path} is not valid {kind}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"config file {path} must hold a table/object of options, not {type(data).__name__}")
+    return data
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set``/``--data`` value: JSON when it parses (numbers, lists, true), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_pairs(items: Iterable[str], option: str, *, numeric: bool = False) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``; ``numeric`` requires numbers (``--reg``)."""
+    result: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not key:
+            raise UsageError(f"{option} expects KEY=VALUE, got {item!r}")
+        if not sep:
+            if not numeric:
+                raise UsageError(f"{option} expects KEY=VALUE, got {item!r}")
+            result[key] = None  # a regulariser with its default weight
+            continue
+        parsed = parse_value(value.strip())
+        if numeric and (isinstance(parsed, bool) or not isinstance(parsed, (int, float))):
+            raise UsageError(f"{option} {key}= needs a number, got {value!r}")
+        result[key] = parsed
+    return result
+
+
+def parse_betas(text: str | Iterable[float]) -> tuple[float, float]:
+    """``"0.5,0.999"`` (or a pair) -> ``(0.5, 0.999)``."""
+    try:
+        parts = [float(p) for p in (text.split(",") if isinstance(text, str) else text)]
+    except (TypeError, ValueError):
+        raise UsageError(f"--betas expects two numbers like 0.5,0.999, got {text!r}") from None
+    if len(parts) != 2:
+        raise UsageError(f"--betas expects two numbers like 0.5,0.999, got {text!r}")
+    return parts[0], parts[1]
+
+
+def check_resumable(saved: TrainConfig, wanted: TrainConfig) -> None:
+    """Refuse to resume with options that would make it a different run."""
+    changed = [name for name in LOCKED_ON_RESUME if _norm(getattr(saved, name)) != _norm(getattr(wanted, name))]
+    if changed:
+        details = ", ".join(f"{n}: {getattr(saved, n)!r} -> {getattr(wanted, n)!r}" for n in changed)
+        raise UsageError(
+            f"cannot resume with changed options ({details}); drop them from the command line, "
+            f"or start a new run with another --out"
+        )
+
+
+def _norm(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))

@@ -1,0 +1,114 @@
+"""Optimisers for the two players, learning-rate schedules, and optimiser state as tensors.
+
+A family may declare its parameter groups with ``model.parameter_groups()`` returning
+``{"generator": params, "discriminator": params}`` (CycleGAN: both generators in the first,
+both discriminators in the second); by default they are ``model.generator`` and
+``model.discriminator``. Optimiser state is flattened into named tensors plus a JSON part, so a
+checkpoint holds it in safetensors and never needs pickle.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo.errors import UsageError
+
+PLAYERS = ("generator", "discriminator")
+
+
+def parameter_groups(model: nn.Module) -> dict[str, list[nn.Parameter]]:
+    """The generator's and the discriminator's trainable parameters."""
+    declared = getattr(model, "parameter_groups", None)
+    if callable(declared):
+        groups = {name: list(params) for name, params in declared().items()}
+    else:
+        groups = {name: list(getattr(model, name).parameters()) for name in PLAYERS}
+    missing = [name for name in PLAYERS if not groups.get(name)]
+    if missing:
+        raise UsageError(f"{type(model).__name__} has no trainable {' or '.join(missing)} parameters; "
+                         f"check the family's parameter_groups()")
+    return groups
+
+
+def build_optimizer(kind: str, params: Iterable[nn.Parameter], *, lr: float, betas: tuple[float, float],
+                    device: torch.device) -> torch.optim.Optimizer:
+    """Adam (fused on CUDA, foreach elsewhere) or RMSprop."""
+    params = list(params)
+    if kind == "adam":
+        if device.type == "cuda":
+            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, foreach=device.type != "mps")
+    raise UsageError(f"unknown optimizer {kind!r}; use adam or rmsprop")
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    """The multiplier of the base learning rate at ``step`` of ``total`` (1 at step 0).
+
+    >>> lr_factor("linear", 50, 100), round(lr_factor("cosine", 100, 100), 6)
+    (0.5, 0.0)
+    """
+    if schedule == "constant" or total <= 0:
+        return 1.0
+    progress = min(max(step / total, 0.0), 1.0)
+    if schedule == "linear":
+        return 1.0 - progress
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+    raise UsageError(f"unknown lr schedule {schedule!r}; use constant, linear or cosine")
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+# -- state as tensors ----------------------------------------------------------------------------
+def flatten_state(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """``optimizer.state_dict()`` as ``{"name.state.3.exp_avg": tensor}`` and a JSON-able rest."""
+    state_dict = optimizer.state_dict()
+    tensors: dict[str, Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, entry in state_dict["state"].items():
+        for key, value in entry.items():
+            if isinstance(value, Tensor):
+                tensors[f"{name}.state.{index}.{key}"] = value.detach().contiguous().cpu()
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    groups = [_jsonable(group) for group in state_dict["param_groups"]]
+    return tensors, {"param_groups": groups, "scalars": scalars}
+
+
+def unflatten_state(name: str, tensors: dict[str, Tensor], extra: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`flatten_state`: a dict for ``optimizer.load_state_dict``."""
+    state: dict[int, dict[str, Any]] = {}
+    prefix = f"{name}.state."
+    for key, value in tensors.items():
+        if key.startswith(prefix):
+            index, _, field = key[len(prefix):].partition(".")
+            state.setdefault(int(index), {})[field] = value
+    for index, entry in extra.get("scalars", {}).items():
+        state.setdefault(int(index), {}).update(entry)
+    groups = []
+    for group in extra["param_groups"]:
+        group = dict(group)
+        if "betas" in group and isinstance(group["betas"], list):
+            group["betas"] = tuple(group["betas"])
+        groups.append(group)
+    return {"state": state, "param_groups": groups}
+
+
+def _jsonable(group: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in group.items():
+        if isinstance(value, Tensor):
+            value = value.item() if value.numel() == 1 else value.tolist()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
+    return out
