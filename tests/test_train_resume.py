@@ -60,6 +60,13 @@ def test_resuming_mid_epoch_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     assert [line["step"] for line in lines] == [1, 2, 3, 4, 5, 6]
 
 
+def test_resuming_with_new_learning_rates_uses_them(tmp_path):
+    train(config(tmp_path / "run", max_steps=2, checkpoint_every=0))
+    train(config(tmp_path / "run", max_steps=4, resume=True, lr_d=1e-5, lr_g=3e-5))
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [(line["lr_g"], line["lr_d"]) for line in lines] == [(2e-4, 2e-4)] * 2 + [(3e-5, 1e-5)] * 2
+
+
 def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
     calls = {"n": 0}
     real = ckpt.save_file

@@ -146,10 +146,11 @@ class TrainLoop:
     def _schedule(self, step: int) -> None:
         """Learning rates and annealed instance noise for this step."""
         cfg = self.cfg
-        if cfg.lr_schedule != "constant":
-            factor = lr_factor(cfg.lr_schedule, step, self.total)
-            set_lr(self.runner.optimizers["generator"], cfg.lr_g * factor)
-            set_lr(self.runner.optimizers["discriminator"], cfg.lr_d * factor)
+        # Set every step, constant schedule included: a resumed run must use the learning rates
+        # of *this* command line, not those saved in the optimiser state.
+        factor = lr_factor(cfg.lr_schedule, step, self.total)
+        set_lr(self.runner.optimizers["generator"], cfg.lr_g * factor)
+        set_lr(self.runner.optimizers["discriminator"], cfg.lr_d * factor)
         if cfg.instance_noise and cfg.anneal_instance_noise:
             self.runner.objective.instance_noise = cfg.instance_noise * max(0.0, 1.0 - step / self.total)
 
