@@ -120,6 +120,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ganzoo.cli.pretrained",
     "ganzoo.cli.train",
     "ganzoo.cli.sample",
+    "ganzoo.cli.eval",
 )
 
 

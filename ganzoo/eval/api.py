@@ -1,0 +1,249 @@
+"""``evaluate()``: score a generator (or a folder of images) against real data, with provenance.
+
+The expensive step is running the feature extractor, so it runs once per set of images and every
+metric reads the same feature tensors: the generated set, the reference set and, for scale, the
+real-vs-real baseline (the other split of the reference dataset, scored exactly like a model).
+Reference features and baselines are cached on disk (:mod:`ganzoo.eval.cache`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import torch
+from torch import Tensor
+
+from ganzoo.errors import UsageError
+from ganzoo.eval import cache as eval_cache
+from ganzoo.eval.features import FeatureExtractor, Features, autocast_for, extract, load_extractor
+from ganzoo.eval.metrics import Metric, build_metric, metric_label
+from ganzoo.eval.names import ReferenceSpec, check_extractor, parse_metrics, parse_reference
+from ganzoo.eval.results import EvalResults, MetricValue, library_versions
+from ganzoo.eval.sources import ImageSource, resolve_target
+
+DEFAULT_REFERENCE = "fashion-mnist:test"
+DEFAULT_FEATURE = "fmnist-cnn"
+DEFAULT_NUM_SAMPLES = 10_000
+DEFAULT_BATCH_SIZE = 500
+
+
+def evaluate(
+    target: Any,
+    *,
+    metrics: str | list[str] | tuple[str, ...] | None = None,
+    num_samples: int = DEFAULT_NUM_SAMPLES,
+    reference: str | Path = DEFAULT_REFERENCE,
+    feature: str = DEFAULT_FEATURE,
+    feature_weights: str | Path | None = None,
+    seed: int = 0,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: str | torch.device = "auto",
+    precision: str = "auto",
+    baseline: bool = True,
+    cache: bool = True,
+    offline: bool = False,
+    metric_settings: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: bool | None = None,
+) -> EvalResults:
+    """Score ``target`` with ``metrics`` against ``reference``, in ``feature``'s feature space.
+
+    ``target`` is a model (a GAN module or a ``load_pretrained`` result), an image tensor
+    ``[N, C, H, W]`` in [-1, 1], or any name ``ganzoo eval`` takes: a zoo name, ``hf:owner/repo``,
+    a checkpoint folder, a run directory, a folder of images or ``DATASET:SPLIT``. ``metrics`` is
+    ``"fid,kid,is,pr"`` (the default) or a list; ``metric_settings={"kid": {"subsets": 50}}``
+    overrides a metric's defaults. ``device="auto"`` keeps a model object on its own device (a name
+    goes to CUDA or MPS when there is one). ``progress=None`` shows bars when stderr is a terminal.
+
+    >>> results = evaluate("dcgan-fashion", num_samples=10_000)      # doctest: +SKIP
+    >>> results["FID[fmnist-cnn]"], results.get("FID").baseline       # doctest: +SKIP
+    """
+    from ganzoo.train.devices import select_device
+
+    started = time.perf_counter()
+    if int(num_samples) < 2:
+        raise UsageError(f"--num-samples must be at least 2, got {num_samples}")
+    if int(batch_size) < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
+    names = parse_metrics(metrics)
+    settings = dict(metric_settings or {})
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        raise UsageError(f"settings given for metric(s) not being computed: {', '.join(unknown)}")
+    chosen = {name: build_metric(name, settings.get(name)) for name in names}
+    ref_spec = parse_reference(str(reference))
+    check_extractor(feature)
+    show = sys.stderr.isatty() if progress is None else progress
+    dev = _model_device(target) if str(device) == "auto" else None
+    dev = dev or select_device(str(device))
+
+    extractor = load_extractor(feature, weights=None if feature_weights is None else str(feature_weights), device=dev)
+    if precision == "auto":
+        precision = extractor.default_precision
+    precision_used, _ = autocast_for(precision, dev)
+    job = _Job(extractor, precision_used, int(batch_size), int(seed), cache, show)
+    seconds: dict[str, float] = {}
+
+    tick = time.perf_counter()
+    source = resolve_target(target, size=extractor.input_size, channels=extractor.input_channels, device=dev,
+                            offline=offline)
+    n_fake = source.count(int(num_samples))
+    fake, _ = job.features(source, n_fake, "generating" if source.length is None else "target images")
+    seconds["target"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    needs_reference = any(m.needs_reference for m in chosen.values())
+    real, ref_cached, n_ref = None, False, 0
+    if needs_reference:  # IS alone looks at the generated images only
+        ref_source = ref_spec.source(size=extractor.input_size, channels=extractor.input_channels)
+        n_ref = ref_source.count(int(num_samples))
+        real, ref_cached = job.features(ref_source, n_ref, "reference")
+    seconds["reference"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    values: dict[str, dict[str, float]] = {}
+    for name, metric in chosen.items():
+        values[name] = metric.compute(fake, real if metric.needs_reference else None, seed=job.seed)
+    seconds["metrics"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    base_spec = ref_spec.baseline() if baseline else None
+    base_values: dict[str, dict[str, float]] = {}
+    base_info: dict[str, Any] | None = None
+    if base_spec is not None:
+        base_values, base_info = _baselines(job, chosen, base_spec, ref_spec, real, n_fake, n_ref)
+    seconds["baseline"] = time.perf_counter() - tick
+    seconds["total"] = time.perf_counter() - started
+
+    notes = _domain_notes(extractor, ref_spec)
+    rows = _rows(chosen, values, base_values, extractor.name, n_fake, n_ref)
+    provenance = {
+        "target": source.description,
+        "num_samples": n_fake,
+        "reference": {**ref_spec.describe(), "num_samples": n_ref if needs_reference else None,
+                      "cached": ref_cached},
+        "baseline": base_info,
+        "extractor": {**extractor.describe(), "weights": extractor.weights_path},
+        "seed": job.seed,
+        "batch_size": job.batch_size,
+        "precision": precision_used,
+        "device": str(dev),
+        "metrics": {name: m.effective_settings(n_fake, n_ref) for name, m in chosen.items()},
+        "versions": library_versions(("torch-fidelity",) if feature == "inception" else ()),
+        "notes": notes,
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+    }
+    return EvalResults(rows, provenance)
+
+
+class _Job:
+    """The settings every feature extraction of one evaluation shares."""
+
+    def __init__(self, extractor: FeatureExtractor, precision: str, batch_size: int, seed: int, cache: bool,
+                 progress: bool) -> None:
+        self.extractor = extractor
+        self.precision = precision
+        self.batch_size = batch_size
+        self.seed = seed
+        self.cache = cache
+        self.progress = progress
+
+    def features(self, source: ImageSource, n: int, label: str) -> tuple[Features, bool]:
+        """Features of ``n`` images of ``source``: from the cache when allowed and present."""
+        key = None
+        if self.cache and source.cache_id is not None:
+            key = eval_cache.cache_key({
+                "kind": "features", "extractor": self.extractor.name, "sha256": self.extractor.sha256,
+                "source": source.cache_id, "n": n, "precision": self.precision,
+                "seed": self.seed if source.length is not None and n < source.length else None,
+            })
+            hit = eval_cache.load_features(key)
+            if hit is not None and len(hit) == n:
+                return hit, True
+        batches = _counted(source.batches(n, self.batch_size, self.seed), n, label, self.progress)
+        features = extract(batches, self.extractor, precision=self.precision)
+        if key is not None:
+            eval_cache.save_features(key, features, {**source.description, "n": n, "extractor": self.extractor.name})
+        return features, False
+
+
+def _counted(batches: Iterator[Tensor], total: int, label: str, enabled: bool) -> Iterator[Tensor]:
+    """Pass batches through, advancing a tqdm bar (on stderr) by the images in each."""
+    if not enabled:
+        yield from batches
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=label, unit="img", leave=False, file=sys.stderr, dynamic_ncols=True) as bar:
+        for batch in batches:
+            yield batch
+            bar.update(int(batch.shape[0]))
+
+
+def _baselines(job: _Job, chosen: dict[str, Metric], base_spec: ReferenceSpec, ref_spec: ReferenceSpec,
+               real: Features | None, n_fake: int, n_ref: int) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Real-vs-real values: ``n_fake`` images of the other split scored like a model, cached per metric."""
+    extractor = job.extractor
+    source = base_spec.source(size=extractor.input_size, channels=extractor.input_channels)
+    n_base = source.count(n_fake)
+    found: dict[str, dict[str, float]] = {}
+    base: Features | None = None
+    cached_all = True
+    for name, metric in chosen.items():
+        parts = {
+            "kind": "baseline", "extractor": extractor.name, "sha256": extractor.sha256,
+            "reference": ref_spec.describe(), "reference_n": n_ref if metric.needs_reference else None,
+            "baseline": base_spec.describe(), "n": n_base, "seed": job.seed, "precision": job.precision,
+            "metric": name, "settings": metric.effective_settings(n_base, n_ref),
+        }
+        key = eval_cache.cache_key(parts)
+        entry = eval_cache.load_json("baseline", key) if job.cache else None
+        if entry is not None and isinstance(entry.get("values"), dict):
+            found[name] = {k: float(v) for k, v in entry["values"].items()}
+            continue
+        cached_all = False
+        if base is None:
+            base, _ = job.features(source, n_base, "real-vs-real")
+        found[name] = metric.compute(base, real if metric.needs_reference else None, seed=job.seed)
+        if job.cache:
+            eval_cache.save_json("baseline", key, {**parts, "values": found[name]})
+    info = {**base_spec.describe(), "num_samples": n_base, "cached": cached_all,
+            "against": str(ref_spec), "cache": str(eval_cache.cache_dir()) if job.cache else None}
+    return found, info
+
+
+def _rows(chosen: dict[str, Metric], values: dict[str, dict[str, float]], base_values: dict[str, dict[str, float]],
+          extractor: str, n_fake: int, n_ref: int) -> list[MetricValue]:
+    rows = []
+    for name, metric in chosen.items():
+        got, base = values[name], base_values.get(name, {})
+        for output in metric.outputs:
+            rows.append(MetricValue(
+                name=metric_label(output, extractor), metric=name, output=output, value=got[output],
+                std=got.get(f"{output}_std"), baseline=base.get(output), baseline_std=base.get(f"{output}_std"),
+                higher_is_better=output in metric.higher_is_better, uses_reference=metric.needs_reference,
+                settings=metric.effective_settings(n_fake, n_ref),
+            ))
+    return rows
+
+
+def _model_device(target: Any) -> torch.device | None:
+    """A model passed in stays where it is unless a device is asked for."""
+    model = getattr(target, "model", target)
+    if isinstance(model, torch.nn.Module):
+        parameter = next(model.parameters(), None)
+        return parameter.device if parameter is not None else None
+    return None
+
+
+def _domain_notes(extractor: FeatureExtractor, ref_spec: ReferenceSpec) -> list[str]:
+    """A warning when a domain-specific extractor scores data from another domain."""
+    if extractor.domain and ref_spec.dataset and ref_spec.dataset != extractor.domain:
+        note = (f"{extractor.name} was trained on {extractor.domain}; its features say little about "
+                f"{ref_spec.dataset} (use --feature inception for other data)")
+        warnings.warn(note, stacklevel=3)
+        return [note]
+    return []

@@ -1,0 +1,96 @@
+"""The evaluation cache: real-vs-real baselines and features of dataset splits, on disk.
+
+A baseline (the train split scored against the reference) is the same on every run with the
+same settings, and reference features are the same for every model evaluated against them, so
+both are computed once. Entries live in ``$GANZOO_HOME/cache/eval`` (else
+``$XDG_CACHE_HOME/ganzoo/eval``, i.e. ``~/.cache/ganzoo/eval``) and are named by a hash of
+*everything* that could change them: the extractor's weights sha256, the data, the number of
+samples, the seed, the precision and the metric settings. A corrupt entry is recomputed, never
+trusted; deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+#: Bump when what an entry means changes, so old entries are never read as new ones.
+CACHE_VERSION = 1
+
+
+def cache_dir() -> Path:
+    """``$GANZOO_HOME/cache/eval``, else ``$XDG_CACHE_HOME/ganzoo/eval`` (``~/.cache/ganzoo/eval``)."""
+    home = os.environ.get("GANZOO_HOME")
+    if home:
+        return Path(home).expanduser() / "cache" / "eval"
+    cache = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(cache).expanduser() / "ganzoo" / "eval"
+
+
+def cache_key(parts: Mapping[str, Any]) -> str:
+    """A short, stable hash of ``parts`` (JSON with sorted keys)."""
+    text = json.dumps({"cache_version": CACHE_VERSION, **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def load_json(kind: str, key: str) -> dict[str, Any] | None:
+    """The cached entry ``kind-key.json``, or ``None`` when absent or unreadable."""
+    path = cache_dir() / f"{kind}-{key}.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def save_json(kind: str, key: str, data: Mapping[str, Any]) -> None:
+    """Write ``kind-key.json`` atomically; a read-only cache only costs recomputation."""
+    from ganzoo.io import write_json
+
+    try:
+        write_json(cache_dir() / f"{kind}-{key}.json", dict(data))
+    except OSError as exc:
+        warnings.warn(f"cannot write the evaluation cache in {cache_dir()} ({exc}); results are not cached",
+                      stacklevel=2)
+
+
+def load_features(key: str) -> Any:
+    """Cached :class:`~ganzoo.eval.features.Features`, or ``None``."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from ganzoo.eval.features import Features
+
+    path = cache_dir() / f"features-{key}.safetensors"
+    if not path.is_file():
+        return None
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError):
+        return None
+    if "features" not in tensors:
+        return None
+    return Features(tensors["features"], tensors.get("logits"))
+
+
+def save_features(key: str, features: Any, description: Mapping[str, Any]) -> None:
+    """Write features (and logits) as safetensors, atomically, with what they are in the metadata."""
+    from safetensors.torch import save_file
+
+    from ganzoo.io import atomic_path
+
+    tensors = {"features": features.features.contiguous()}
+    if features.logits is not None:
+        tensors["logits"] = features.logits.contiguous()
+    try:
+        with atomic_path(cache_dir() / f"features-{key}.safetensors") as tmp:
+            save_file(tensors, str(tmp), metadata={"description": json.dumps(dict(description), default=str)})
+    except OSError as exc:
+        warnings.warn(f"cannot write the evaluation cache in {cache_dir()} ({exc}); features are not cached",
+                      stacklevel=2)

@@ -1,0 +1,202 @@
+"""Where images come from: a generator, a dataset split, a folder of images, or a tensor.
+
+``ganzoo eval TARGET`` accepts a zoo name, an ``hf:`` name, a checkpoint folder, a training run
+directory, a folder of images or ``DATASET:SPLIT``; :func:`resolve_target` turns each into an
+:class:`ImageSource`. ``--reference`` is parsed by :func:`ganzoo.eval.names.parse_reference`
+(no torch), then becomes a source through :meth:`~ganzoo.eval.names.ReferenceSpec.source`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo.errors import CheckpointError, UsageError
+
+
+@dataclass
+class ImageSource:
+    """Yields up to ``n`` images in [-1, 1], ``batch_size`` at a time, the same ones for the same seed.
+
+    ``length`` is ``None`` for generators (as many as asked for). ``cache_id`` is set for sources
+    whose images never change (dataset splits), so their features may be cached on disk.
+    """
+
+    description: dict[str, Any]
+    length: int | None
+    make_batches: Callable[[int, int, int], Iterator[Tensor]]
+    cache_id: dict[str, Any] | None = None
+
+    def count(self, n: int) -> int:
+        """How many images ``batches(n, ...)`` yields."""
+        return n if self.length is None else min(n, self.length)
+
+    def batches(self, n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
+        return self.make_batches(self.count(n), batch_size, seed)
+
+
+# -- generators -----------------------------------------------------------------------------------
+def generator_source(model: nn.Module, description: dict[str, Any]) -> ImageSource:
+    """Images sampled from a GAN: latents (and class labels) are drawn up front from ``seed``, so the
+    images do not depend on the batch size; a class-conditional model gets uniformly random classes."""
+    task = getattr(model, "task", "unconditional")
+    if task not in ("unconditional", "class-conditional"):
+        raise UsageError(f"a {task} model makes images from inputs, so it cannot be sampled on its own; "
+                         f"save its outputs to a folder and evaluate that folder")
+
+    def batches(n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
+        generator = torch.Generator().manual_seed(seed)
+        latent_dim = int(getattr(model, "latent_dim", 0) or 0)
+        num_classes = int(getattr(model, "num_classes", 0) or 0)
+        z = torch.randn(n, latent_dim, generator=generator) if latent_dim else None
+        labels = torch.randint(0, num_classes, (n,), generator=generator) if num_classes else None
+        device = next(model.parameters()).device
+        for start in range(0, n, batch_size):
+            stop = min(n, start + batch_size)
+            batch_labels = None if labels is None else labels[start:stop].to(device)
+            with torch.no_grad():
+                if z is not None:
+                    images = model.sample(z=z[start:stop].to(device), labels=batch_labels)
+                else:  # a family without latents in the contract: its own sampling, seeded
+                    images = model.sample(stop - start, labels=batch_labels, generator=generator)
+            yield images.float().clamp(-1, 1)
+
+    return ImageSource(description, None, batches)
+
+
+# -- datasets and folders --------------------------------------------------------------------------
+def dataset_source(dataset: Any, description: dict[str, Any], *, cacheable: bool) -> ImageSource:
+    """Images of a dataset: all of them in order when ``n`` covers it, else a seeded random subset."""
+
+    def batches(n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
+        total = len(dataset)
+        if n >= total:
+            index = torch.arange(total)
+        else:  # sorted, so in-memory sets are read in order and folders file by file
+            index = torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
+        get_batch = getattr(dataset, "get_batch", None)
+        for start in range(0, len(index), batch_size):
+            chunk = index[start:start + batch_size]
+            if get_batch is not None:
+                images = get_batch(chunk)["image"]
+            else:
+                images = torch.stack([dataset[int(i)]["image"] for i in chunk])
+            yield images.float()
+
+    cache_id = {**description, "length": len(dataset)} if cacheable else None
+    return ImageSource(description, len(dataset), batches, cache_id)
+
+
+def folder_source(folder: Path, *, size: int, channels: int) -> ImageSource:
+    """Every image under ``folder`` (recursive), read at the feature extractor's size and channels."""
+    from ganzoo.data import build_dataset
+
+    dataset = build_dataset("image-folder", "train", root=str(folder), size=size, channels=channels)
+    return dataset_source(dataset, {"kind": "folder", "path": str(folder), "files": len(dataset)}, cacheable=False)
+
+
+def tensor_source(images: Tensor) -> ImageSource:
+    """Images already in memory (``evaluate(tensor)`` from Python)."""
+    if images.dim() != 4:
+        raise UsageError(f"images must be a tensor [N, C, H, W] in [-1, 1], got shape {list(images.shape)}")
+    return dataset_source(_TensorImages(images), {"kind": "tensor", "shape": list(images.shape)}, cacheable=False)
+
+
+class _TensorImages:
+    def __init__(self, images: Tensor) -> None:
+        self.images = images
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def get_batch(self, index: Tensor) -> dict[str, Tensor]:
+        return {"image": self.images[index]}
+
+
+# -- what ``ganzoo eval TARGET`` evaluates -------------------------------------------------------
+def resolve_target(target: Any, *, size: int, channels: int, device: torch.device, offline: bool = False) -> ImageSource:
+    """An :class:`ImageSource` for a model object, image tensor, or any name ``ganzoo eval`` accepts.
+
+    Folders are told apart by their ``config.json``: ``"format": "ganzoo-checkpoint"`` is a
+    checkpoint folder, ``"ganzoo-run"`` a training run; a folder without one holds images.
+    """
+    if isinstance(target, Tensor):
+        return tensor_source(target)
+    if isinstance(target, nn.Module):
+        return generator_source(target.to(device), {"kind": "model", "class": type(target).__name__})
+    if hasattr(target, "model") and hasattr(target, "config"):  # a PretrainedGAN
+        return generator_source(target.model.to(device), _pretrained_description(target))
+    if not isinstance(target, (str, Path)):
+        raise UsageError(f"cannot evaluate a {type(target).__name__}; pass a model, images or a name")
+    text = str(target)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        kind = _folder_kind(path)
+        if kind == "run":
+            return _run_source(path, device)
+        if kind == "checkpoint":
+            return _pretrained_source(str(path), device, offline)
+        return folder_source(path, size=size, channels=channels)
+    if not text.startswith("hf:") and ":" in text:
+        from ganzoo.eval.names import parse_dataset_split
+
+        spec = parse_dataset_split(text, what="target")
+        if spec is not None:
+            return spec.source(size=size, channels=channels)
+    return _pretrained_source(text, device, offline)
+
+
+def _folder_kind(path: Path) -> str:
+    config = path / "config.json"
+    if config.is_file():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"{config} is not valid JSON ({exc}); is {path} a checkpoint or run folder?") from None
+        fmt = data.get("format") if isinstance(data, dict) else None
+        if fmt == "ganzoo-run":
+            return "run"
+        if fmt == "ganzoo-checkpoint":
+            return "checkpoint"
+        raise CheckpointError(f"{config} is neither a ganzoo checkpoint nor a run config (format {fmt!r})")
+    if (path / "checkpoints").is_dir():
+        return "run"
+    return "images"
+
+
+def _pretrained_description(pretrained: Any) -> dict[str, Any]:
+    config = getattr(pretrained, "config", {}) or {}
+    return {"kind": "pretrained", "name": getattr(pretrained, "name", None),
+            "source": getattr(pretrained, "source", None),
+            "architecture": (config.get("architecture") or {}).get("name")}
+
+
+def _pretrained_source(name: str, device: torch.device, offline: bool) -> ImageSource:
+    from ganzoo.hub.pretrained import load_pretrained
+
+    pretrained = load_pretrained(name, offline=offline, device=device)
+    return generator_source(pretrained.model, _pretrained_description(pretrained))
+
+
+def _run_source(run_dir: Path, device: torch.device) -> ImageSource:
+    try:
+        from ganzoo.train.rundir import load_run
+    except ImportError as exc:
+        raise CheckpointError(
+            f"{run_dir} is a training run, and this ganzoo cannot load runs ({exc}); export it with "
+            f"'ganzoo export {run_dir} OUT' and evaluate OUT"
+        ) from None
+    loaded = load_run(run_dir, device=device)
+    model = loaded[0] if isinstance(loaded, tuple) else loaded
+    config = loaded[1] if isinstance(loaded, tuple) and len(loaded) > 1 else {}
+    description = {"kind": "run", "path": str(run_dir),
+                   "architecture": (config.get("architecture") or {}).get("name"),
+                   "checkpoint": (config.get("loaded") or {}).get("checkpoint"),
+                   "step": (config.get("loaded") or {}).get("step"),
+                   "ema": (config.get("loaded") or {}).get("ema")}
+    return generator_source(model.to(device), description)

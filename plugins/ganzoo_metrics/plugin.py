@@ -1,0 +1,67 @@
+"""Hooks of the built-in metrics plugin; torch-free, as every hook module must be.
+
+Two roles share the metrics registry, told apart by ``metadata["role"]``: *metrics* (``fid``,
+``kid`` ...), which compare two sets of features, and *feature extractors* (``fmnist-cnn``,
+``inception``), the networks that turn images into those features. A metric's name on a result
+carries its extractor: ``FID[fmnist-cnn]``.
+"""
+
+from ganzoo import hookimpl
+
+#: sha256 of the bundled ``fmnist_cnn.safetensors`` (``scripts/train_fmnist_cnn.py`` prints it).
+FMNIST_CNN_SHA256 = "bb1cf308401f0aa84b40cd7bce401c41aaa9f1d17552051356b9ed4627f2e675"
+
+_METRICS = {
+    "fid": (
+        "FID", "Frechet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)",
+        {"outputs": ["FID"], "lower_is_better": ["FID"], "paper": "arXiv:1706.08500"},
+    ),
+    "kid": (
+        "KID", "Kernel distance: unbiased squared MMD with a cubic polynomial kernel (Binkowski et al. 2018)",
+        {"outputs": ["KID"], "lower_is_better": ["KID"], "paper": "arXiv:1801.01401"},
+    ),
+    "is": (
+        "InceptionScore", "Inception Score: exp E[KL(p(y|x) || p(y))] of the extractor's classes (Salimans et al. 2016)",
+        {"outputs": ["IS"], "higher_is_better": ["IS"], "aliases": ["inception-score"], "reference": False,
+         "paper": "arXiv:1606.03498"},
+    ),
+    "precision-recall": (
+        "PrecisionRecall", "Improved precision and recall: k-NN manifolds of features (Kynkaanniemi et al. 2019)",
+        {"outputs": ["Precision", "Recall"], "higher_is_better": ["Precision", "Recall"], "aliases": ["pr"],
+         "paper": "arXiv:1904.06991"},
+    ),
+    "density-coverage": (
+        "DensityCoverage", "Density and coverage: k-NN balls around real features (Naeem et al. 2020)",
+        {"outputs": ["Density", "Coverage"], "higher_is_better": ["Density", "Coverage"], "aliases": ["dc"],
+         "paper": "arXiv:2002.09797"},
+    ),
+}
+
+_EXTRACTORS = {
+    "fmnist-cnn": (
+        "ganzoo_metrics.fmnist_cnn:load",
+        "Fashion-MNIST CNN (93.05% test accuracy): 128-d penultimate features, 10 logits; bundled, offline",
+        ["fashion-mnist", "bundled"],
+        {"num_features": 128, "num_classes": 10, "input": "1x28x28 in [-1, 1]", "domain": "fashion-mnist",
+         "test_accuracy": 0.9305,
+         "weights": "fmnist_cnn.safetensors (bundled, float16)", "sha256": FMNIST_CNN_SHA256,
+         "reproduce": "python scripts/train_fmnist_cnn.py"},
+    ),
+    "inception": (
+        "ganzoo_metrics.inception:load",
+        "InceptionV3 of the original FID (torch-fidelity): 2048-d pool features, 1008 logits",
+        ["imagenet", "needs-download"],
+        {"num_features": 2048, "num_classes": 1008, "input": "3x299x299", "requires": "pip install torch-fidelity",
+         "weights": "weights-inception-2015-12-05-6726825d.pth in the torch hub cache, or --feature-weights"},
+    ),
+}
+
+
+@hookimpl
+def register_metrics(register):
+    for name, (cls, summary, metadata) in _METRICS.items():
+        register(name, f"ganzoo_metrics.fidelity:{cls}", summary=summary, tags=["metric"],
+                 metadata={"role": "metric", **metadata})
+    for name, (target, summary, tags, metadata) in _EXTRACTORS.items():
+        register(name, target, summary=summary, tags=["feature-extractor", *tags],
+                 metadata={"role": "feature-extractor", **metadata})
