@@ -51,7 +51,8 @@ class Register(Protocol):
 def register_architectures(register: Register) -> None:
     """Register GAN families and other image models.
 
-    Called once per process, the first time the architectures registry is used. The target is a
+    Called once per process, with the other ``register_*`` hooks, the first time any registry
+    is used. The target is a
     factory ``build(**kwargs) -> torch.nn.Module`` following the family contract in
     ``docs/plugins.md``. Useful metadata: ``task`` (``unconditional``, ``class-conditional``,
     ``image-to-image``, ``style-transfer``), ``image_sizes``, and ``test_kwargs`` -- tiny
@@ -65,7 +66,8 @@ def register_architectures(register: Register) -> None:
 def register_losses(register: Register) -> None:
     """Register adversarial losses and regularisers.
 
-    Called once per process, the first time the losses registry is used. The target is a class
+    Called once per process, with the other ``register_*`` hooks, the first time any registry
+    is used. The target is a class
     (or factory) of :class:`ganzoo.losses.AdversarialLoss` or
     :class:`ganzoo.losses.Regulariser`; set ``metadata={"role": "adversarial"}`` or
     ``{"role": "regulariser"}``. Regularisers take a ``weight`` keyword. A loss whose generator
@@ -79,7 +81,8 @@ def register_losses(register: Register) -> None:
 def register_datasets(register: Register) -> None:
     """Register datasets.
 
-    Called once per process, the first time the datasets registry is used. The target is a
+    Called once per process, with the other ``register_*`` hooks, the first time any registry
+    is used. The target is a
     factory ``build(split="train", **options) -> torch.utils.data.Dataset`` whose items are dicts
     (``{"image": FloatTensor[C, H, W] in [-1, 1], "label": int}``). Useful metadata:
     ``channels``, ``size``, ``classes``, ``license``, ``splits``.
@@ -92,7 +95,9 @@ def register_datasets(register: Register) -> None:
 def register_metrics(register: Register) -> None:
     """Register evaluation metrics (FID, KID ...) and feature extractors.
 
-    Called once per process, the first time the metrics registry is used.
+    Called once per process, with the other ``register_*`` hooks, the first time any registry
+    is used. Metrics set ``metadata={"role": "metric"}`` and feature extractors
+    ``{"role": "feature-extractor"}``; see :mod:`ganzoo.eval` for their base classes.
 
     :param register: the :class:`Register` callback.
     """
@@ -102,10 +107,11 @@ def register_metrics(register: Register) -> None:
 def register_pretrained(register: Register) -> None:
     """Register pretrained models of the zoo.
 
-    Called once per process, the first time the pretrained registry is used. The target points
-    at the plugin package holding the checkpoint folder (bundled files) and metadata says
-    ``architecture``, ``dataset``, ``files`` and, for Hub-hosted weights, ``repo_id``,
-    ``revision`` and ``sha256``.
+    Called once per process, with the other ``register_*`` hooks, the first time any registry
+    is used. The target is the
+    bundled checkpoint folder (a path, or ``None`` when the files live only on the Hub); metadata
+    says ``architecture``, ``dataset``, ``files`` (``{file name: sha256}``, checked on every load),
+    ``size_bytes``, ``license`` and, for Hub-hosted weights, ``repo_id`` and ``revision``.
 
     :param register: the :class:`Register` callback.
     """
