@@ -38,6 +38,7 @@ data:
 
 demo: install data
 	$(BIN)/ganzoo list
+	$(BIN)/ganzoo pretrained dcgan-fashion sample -o samples.png
 
 test: install data
 	HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)

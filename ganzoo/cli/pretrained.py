@@ -178,8 +178,14 @@ def download_command(ctx: click.Context, offline: bool, token: str | None, force
 @click.option("--discriminator", is_flag=True, help="Also export the discriminator's weights.")
 @click.option("--name", default=None, help="Model name shown in the card.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT_DIR if it already holds files.")
+@click.option("--metrics", default=None, help="Evaluate and record these metrics (e.g. fid,kid,is,pr) in the config and card.")
+@click.option("--eval-samples", type=click.IntRange(100, 1_000_000), default=10_000, show_default=True,
+              help="Generated images for --metrics.")
+@click.option("--reference", default=None, help="Reference for --metrics [default: the training dataset's test split].")
+@click.option("--feature", default="fmnist-cnn", show_default=True, help="Feature extractor for --metrics.")
 def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: str | None, dtype: str,
-                   discriminator: bool, name: str | None, overwrite: bool) -> None:
+                   discriminator: bool, name: str | None, overwrite: bool, metrics: str | None,
+                   eval_samples: int, reference: str | None, feature: str) -> None:
     """Turn a training run into a checkpoint folder (config, safetensors, card, samples).
 
     The folder is what 'ganzoo push' uploads and what 'ganzoo pretrained FOLDER' loads.
@@ -187,12 +193,17 @@ def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: s
     \b
     Examples:
       ganzoo export runs/dcgan OUT/dcgan-fashion --dtype float16 --name dcgan-fashion
+      ganzoo export runs/dcgan OUT/dcgan-fashion --metrics fid,kid,is,pr --eval-samples 10000
       ganzoo pretrained OUT/dcgan-fashion sample
     """
     from ganzoo.hub.export import export_run
 
+    evaluation = None
+    if metrics:
+        evaluation = {"metrics": metrics, "num_samples": eval_samples, "reference": reference, "feature": feature}
     folder = export_run(run_dir, out_dir, ema=ema, checkpoint=checkpoint, dtype=dtype,
-                        include_discriminator=discriminator, name=name, overwrite=overwrite)
+                        include_discriminator=discriminator, name=name, overwrite=overwrite,
+                        evaluation=evaluation)
     files = sorted(p.name for p in folder.iterdir())
     click.echo(f"exported {run_dir} -> {folder} ({', '.join(files)})")
 

@@ -41,6 +41,23 @@ def _training_facts(run_config: dict[str, Any], state: dict[str, Any]) -> dict[s
     }
 
 
+def _evaluate(model: Any, dataset_name: str | None, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Score the exported generator against its dataset's test split (or the given reference)."""
+    from ganzoo.eval import checkpoint_metrics, evaluate
+
+    reference = evaluation.get("reference") or (f"{dataset_name}:test" if dataset_name else None)
+    if reference is None:
+        raise UsageError("the run does not name its dataset; pass --reference DATASET:SPLIT or an image folder")
+    results = evaluate(
+        model,
+        metrics=evaluation["metrics"],
+        num_samples=int(evaluation.get("num_samples") or 10_000),
+        reference=reference,
+        feature=evaluation.get("feature") or "fmnist-cnn",
+    )
+    return checkpoint_metrics(results)
+
+
 def _is_zoo_name(name: str) -> bool:
     from ganzoo.registry import get_registry
 
@@ -58,11 +75,14 @@ def export_run(
     name: str | None = None,
     overwrite: bool = False,
     metrics: list[dict[str, Any]] | None = None,
+    evaluation: dict[str, Any] | None = None,
 ) -> Path:
     """Write the checkpoint folder of ``run_dir`` to ``out_dir``; EMA weights when the run has them.
 
     The folder is built in a temporary sibling and moved into place at the end, so an existing
-    ``out_dir`` is only replaced (with ``overwrite``) once the new one is complete.
+    ``out_dir`` is only replaced (with ``overwrite``) once the new one is complete. ``metrics``
+    are recorded as given; ``evaluation`` (``{"metrics": "fid,kid", "num_samples": ...,
+    "reference": ..., "feature": ...}``) computes them first with :func:`ganzoo.eval.evaluate`.
     """
     from ganzoo.hub.pretrained import PretrainedGAN
     from ganzoo.train.rundir import load_run
@@ -81,6 +101,8 @@ def export_run(
         registry = get_registry("datasets")
         if dataset_name in registry:
             classes = registry.get(dataset_name).metadata.get("classes")
+    if evaluation:
+        metrics = _evaluate(model, dataset_name, evaluation)
     config = checkpoint_config(
         model,
         architecture=run_config["architecture"]["name"],

@@ -5,4 +5,40 @@ from ganzoo import hookimpl
 
 @hookimpl
 def register_architectures(register):
-    pass
+    register(
+        "dcgan",
+        "ganzoo_dcgan.models:build",
+        summary="DCGAN: strided (transposed) convolutions with batch norm (Radford et al. 2015)",
+        tags=["unconditional", "convolutional"],
+        metadata={
+            "task": "unconditional",
+            "image_sizes": [28, 32, 64],
+            "paper": "arXiv:1511.06434",
+            "defaults": {"28": "TensorFlow DCGAN tutorial (1 channel, dropout 0.3)",
+                         "32": "PyTorch DCGAN example, 3 stages (3 channels)",
+                         "64": "PyTorch DCGAN example, 4 stages (3 channels)"},
+            "test_kwargs": {"base_channels": 8, "latent_dim": 8},
+        },
+    )
+
+
+@hookimpl
+def register_pretrained(register):
+    register(
+        "dcgan-fashion",
+        "ganzoo_dcgan.pretrained:DCGAN_FASHION",
+        summary="DCGAN trained on Fashion-MNIST: 28x28 garments (TensorFlow tutorial layout, EMA)",
+        tags=["unconditional", "fashion-mnist", "bundled"],
+        metadata={
+            "architecture": "dcgan",
+            "dataset": "fashion-mnist",
+            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
+            "size_bytes": 4_663_408,
+            "trained_with": "scripts/train_dcgan_fashion.sh",
+            # Checked on every load; scripts/train_dcgan_fashion.sh prints new ones after a re-run.
+            "files": {
+                "config.json": "8f77bc6f6be4c9d554812cdd83ea27034d2b9404e4ee9cdbffed48cdb84a6255",
+                "generator.safetensors": "eb83d127b91f75d74f638619e04f28b9ad87881ad8b6ebfe6afd77c4bbe9bdca",
+            },
+        },
+    )
