@@ -19,9 +19,6 @@ from ganzoo.eval import checkpoint_metrics, evaluate, load_extractor
 from ganzoo.eval.features import extract, iter_batches
 from ganzoo.registry import get_registry
 
-FMNIST = Path("/usr/share/datasets/fashion-mnist")
-pytestmark = pytest.mark.skipif(not (FMNIST / "t10k-images-idx3-ubyte.gz").is_file(),
-                                reason="needs Fashion-MNIST (apt-get install dataset-fashion-mnist)")
 
 
 @pytest.fixture(scope="module")
@@ -147,14 +144,15 @@ def test_an_untrained_generator_scores_far_worse_than_real_images(ganzoo_home):
         assert value.value < value.baseline / 2, name
 
 
-@pytest.mark.skipif("dcgan-fashion" not in get_registry("pretrained"), reason="dcgan-fashion is not in the zoo yet")
 def test_the_pretrained_dcgan_beats_an_untrained_one(ganzoo_home):
     trained = ganzoo.load_pretrained("dcgan-fashion")
     untrained = ganzoo.create_model(trained.config["architecture"]["name"], **trained.config["architecture"]["kwargs"])
     common = dict(metrics="fid,pr", num_samples=1000, baseline=False)
     good, bad = run_eval(trained, **common), run_eval(untrained, **common)
     assert good["FID"] * 5 < bad["FID"]
-    assert good["Precision"] > bad["Precision"]
+    # An untrained generator's near-identical images can sit inside one real image's k-NN ball,
+    # which fools precision (see docs/evaluation.md); recall shows the collapse.
+    assert good["Recall"] > bad["Recall"] + 0.2
 
 
 # -- provenance, export, cache ------------------------------------------------------------------------
