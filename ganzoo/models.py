@@ -9,7 +9,7 @@ families only implement ``generate`` and ``discriminate``; image-to-image famili
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -82,16 +82,8 @@ class GAN(nn.Module):
         real_in, fake_in = objective.noisy(real), objective.noisy(fake)
         real_logits = self.discriminate(real_in, labels)
         fake_logits = self.discriminate(fake_in, labels)
-        loss = objective.d_loss(real_logits, fake_logits)
-        logs: Logs = {"d_adv": loss.detach().float().item()}
-        penalty = objective.penalty(lambda x: self.discriminate(x, labels), real_in, fake_in)
-        if penalty is not None:
-            loss = loss + penalty
-            logs["d_penalty"] = penalty.detach().float().item()
-        logs["d_loss"] = loss.detach().float().item()
-        logs["d_real"] = real_logits.detach().float().mean().item()
-        logs["d_fake"] = fake_logits.detach().float().mean().item()
-        return loss, logs
+        critic = lambda x: self.discriminate(x, labels)  # noqa: E731
+        return discriminator_objective(objective, critic, real_in, fake_in, real_logits, fake_logits)
 
     def g_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """The generator's loss on one batch (its size and labels come from ``batch``)."""
@@ -130,6 +122,31 @@ class GAN(nn.Module):
             return self.generate(z.to(self.device), None if labels is None else labels.to(self.device)).clamp(-1, 1)
         finally:
             self.train(was_training)
+
+
+def discriminator_objective(
+    objective: Objective,
+    critic: Callable[[Tensor], Tensor],
+    real_in: Tensor,
+    fake_in: Tensor,
+    real_logits: Tensor,
+    fake_logits: Tensor,
+) -> tuple[Tensor, Logs]:
+    """The discriminator's adversarial loss plus penalties, with the logs every family reports.
+
+    Families that compute the logits their own way (one joint pass, say) finish with this, so
+    every family logs ``d_adv``, ``d_penalty``, ``d_loss``, ``d_real`` and ``d_fake`` alike.
+    """
+    loss = objective.d_loss(real_logits, fake_logits)
+    logs: Logs = {"d_adv": loss.detach().float().item()}
+    penalty = objective.penalty(critic, real_in, fake_in)
+    if penalty is not None:
+        loss = loss + penalty
+        logs["d_penalty"] = penalty.detach().float().item()
+    logs["d_loss"] = loss.detach().float().item()
+    logs["d_real"] = real_logits.detach().float().mean().item()
+    logs["d_fake"] = fake_logits.detach().float().mean().item()
+    return loss, logs
 
 
 def build_model(name: str, **kwargs: Any) -> GAN:

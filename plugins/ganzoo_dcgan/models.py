@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from ganzoo.errors import UsageError
 from ganzoo.losses import Objective
-from ganzoo.models import GAN, Logs
+from ganzoo.models import GAN, Logs, discriminator_objective
 from ganzoo_dcgan.layers import FastDropout
 
 IMAGE_SIZES = (28, 32, 64)
@@ -212,16 +212,7 @@ class DCGAN(GAN):
             real_logits, fake_logits = self.discriminate(both).split(real.shape[0])
         else:
             real_logits, fake_logits = self.discriminate(real_in), self.discriminate(fake_in)
-        loss = objective.d_loss(real_logits, fake_logits)
-        logs: Logs = {"d_adv": loss.detach().float().item()}
-        penalty = objective.penalty(self.discriminate, real_in, fake_in)
-        if penalty is not None:
-            loss = loss + penalty
-            logs["d_penalty"] = penalty.detach().float().item()
-        logs["d_loss"] = loss.detach().float().item()
-        logs["d_real"] = real_logits.detach().float().mean().item()
-        logs["d_fake"] = fake_logits.detach().float().mean().item()
-        return loss, logs
+        return discriminator_objective(objective, self.discriminate, real_in, fake_in, real_logits, fake_logits)
 
     def g_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """The generator's loss, on the fakes the discriminator step just saw when they are valid."""
