@@ -60,6 +60,15 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
 @_opt("--checkpoint-every", type=int, help=f"Checkpoint every N steps (default {_D.checkpoint_every}; 0 = at the end).")
 @_opt("--keep-checkpoints", type=int, help=f"Keep the newest K checkpoints (default {_D.keep_checkpoints}; 0 = all).")
 @_opt("--log-every", type=int, help=f"Write metrics.jsonl every N steps (default {_D.log_every}).")
+@_opt("--eval-every", type=int,
+      help="Score the generator (its EMA when on) every N steps, log it to metrics.jsonl and keep the best "
+           "checkpoint as checkpoints/best (default 0 = off).")
+@_opt("--eval-samples", type=int, help=f"Generated images per evaluation (default {_D.eval_samples}).")
+@_opt("--eval-metric", help=f"Metric that picks the best checkpoint: fid, kid, is ... (default {_D.eval_metric}).")
+@_opt("--eval-reference", metavar="DATASET:SPLIT|DIR",
+      help="Real images to compare with (default: the training dataset's test split).")
+@_opt("--eval-feature", help=f"Feature extractor for evaluation (default {_D.eval_feature}; "
+                             f"inception for non-Fashion-MNIST data).")
 @_opt("--set", "set_options", multiple=True, metavar="KEY=VALUE",
       help="Architecture option, e.g. --set latent_dim=64 --set hidden=[128,256] (JSON values).")
 @_opt("--data", "data_options", multiple=True, metavar="KEY=VALUE",
@@ -78,6 +87,7 @@ def train_command(arch: str | None, config_file: str | None, **options: Any) -> 
       ganzoo train dcgan -d cifar10 --epochs 20 --ema-decay 0.999 --out runs/cifar
       ganzoo train dcgan -d fake --loss wasserstein --reg gradient-penalty=10 --n-critic 5
       ganzoo train --resume --out runs/cifar --epochs 40
+      ganzoo train vanilla -d fashion-mnist --eval-every 500 --eval-samples 2000
       torchrun --nproc-per-node 2 -m ganzoo train dcgan -d cifar10
 
     Ctrl-C saves a checkpoint and stops (exit code 130); --resume continues exactly.

@@ -11,7 +11,8 @@ Layout of ``checkpoints/step_00000200/``::
 A checkpoint is written into ``checkpoints/.tmp-step_00000200/`` (every file fsynced), renamed to
 its final name in one step, and only then does ``checkpoints/latest`` point at it. A crash at any
 moment leaves the previous checkpoint and pointer intact; leftover ``.tmp-*`` folders are removed
-by the next run.
+by the next run. With evaluation during training, ``checkpoints/best`` names the checkpoint with
+the best score, and pruning never deletes it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ganzoo.io import atomic_write, read_json
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"
+BEST = "best"
 FORMAT = "ganzoo-train-checkpoint"
 _STEP_RE = re.compile(r"^step_(\d+)$")
 
@@ -140,9 +142,30 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
+def mark_best(run_dir: str | Path, step: int) -> None:
+    """Point ``checkpoints/best`` (atomically) at the checkpoint of ``step``."""
+    with atomic_write(Path(run_dir) / CHECKPOINTS / BEST, "w") as handle:
+        handle.write(step_name(step) + "\n")
+
+
+def best_checkpoint(run_dir: str | Path) -> Path | None:
+    """The complete checkpoint ``checkpoints/best`` names, else ``None``."""
+    root = Path(run_dir) / CHECKPOINTS
+    with contextlib.suppress(OSError):
+        name = (root / BEST).read_text(encoding="utf-8").strip()
+        if _STEP_RE.match(name) and (root / name / "state.json").is_file():
+            return root / name
+    return None
+
+
 def resolve_checkpoint(run_dir: str | Path, checkpoint: str | None = None) -> Path:
-    """The folder of ``checkpoint`` (``step_N``, ``N``, ``latest`` or a path); latest by default."""
+    """The folder of ``checkpoint`` (``step_N``, ``N``, ``latest``, ``best`` or a path); latest by default."""
     run_dir = Path(run_dir)
+    if checkpoint == BEST and not (run_dir / CHECKPOINTS / BEST).is_dir():
+        path = best_checkpoint(run_dir)
+        if path is None:
+            raise CheckpointError(f"{run_dir} has no best checkpoint; train it with --eval-every N")
+        return path
     if checkpoint in (None, "", LATEST):
         path = latest_checkpoint(run_dir)
         if path is None:
@@ -190,14 +213,15 @@ def read_checkpoint(path: str | Path, *, training_state: bool = True, ema: bool 
 
 
 def prune_checkpoints(run_dir: str | Path, keep: int, *, protect: tuple[str, ...] = ()) -> list[Path]:
-    """Delete all but the newest ``keep`` checkpoints (0 keeps all) and the ``protect``-ed ones."""
+    """Delete all but the newest ``keep`` checkpoints (0 keeps all), the ``protect``-ed ones and the best."""
     found = list_checkpoints(run_dir)
     if keep <= 0 or len(found) <= keep:
         return []
     latest = latest_checkpoint(run_dir)
+    best = best_checkpoint(run_dir)
     removed = []
     for path in found[:-keep]:
-        if path.name in protect or path == latest:
+        if path.name in protect or path == latest or path == best:
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)

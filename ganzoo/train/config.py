@@ -45,6 +45,8 @@ class TrainConfig:
     its own batch. ``batch_size`` is per process under ``torchrun``. ``channels_last=None`` means
     "on for models with convolutions"; ``precision="auto"`` means bf16 autocast where the
     hardware runs it fast (CUDA with bf16, CPUs with AMX or AVX512-BF16), else fp32.
+    ``eval_every=N`` scores the (EMA) generator with ``eval_metric`` every N steps (0 = never)
+    against ``eval_reference`` (default ``DATASET:test``) and keeps the best checkpoint.
     """
 
     arch: str = ""
@@ -81,6 +83,11 @@ class TrainConfig:
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
     log_every: int = 50
+    eval_every: int = 0
+    eval_samples: int = 2000
+    eval_metric: str = "fid"
+    eval_reference: str | None = None
+    eval_feature: str = "fmnist-cnn"
     resume: bool = False
     overwrite: bool = False
     tensorboard: bool = False
@@ -105,7 +112,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise UsageError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("sample_every", "checkpoint_every", "keep_checkpoints", "num_workers"):
+        for name in ("sample_every", "checkpoint_every", "keep_checkpoints", "num_workers", "eval_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise UsageError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
         for name in ("lr_g", "lr_d"):
@@ -117,6 +124,10 @@ class TrainConfig:
             raise UsageError(f"ema_decay must be in [0, 1) (0 turns EMA off), got {self.ema_decay}")
         if self.clip_grad < 0 or not math.isfinite(self.clip_grad):
             raise UsageError(f"clip_grad must be >= 0 (0 = off), got {self.clip_grad}")
+        if not isinstance(self.eval_samples, int) or isinstance(self.eval_samples, bool) or self.eval_samples < 2:
+            raise UsageError(f"eval_samples must be an integer >= 2, got {self.eval_samples!r}")
+        if not isinstance(self.eval_metric, str) or not self.eval_metric.strip() or "," in self.eval_metric:
+            raise UsageError(f"eval_metric must name one metric (fid, kid, is ...), got {self.eval_metric!r}")
         if self.resume and self.overwrite:
             raise UsageError("--resume and --overwrite contradict each other; pick one")
 
@@ -151,6 +162,11 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def eval_reference_name(self) -> str:
+        """What evaluation during training compares with: ``eval_reference``, else ``DATASET:test``."""
+        return self.eval_reference or f"{self.dataset}:test"
 
 
 def normalise_keys(data: Mapping[str, Any]) -> dict[str, Any]:

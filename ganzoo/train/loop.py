@@ -1,4 +1,4 @@
-"""The step loop of a run: updates, EMA, metrics, sample grids, checkpoints, stops.
+"""The step loop of a run: updates, EMA, metrics, evaluation, sample grids, checkpoints, stops.
 
 :class:`TrainLoop` gets everything ready-made from :class:`~ganzoo.train.trainer.Trainer` and
 runs steps until the budget is spent, a NaN appears or a stop signal arrives. Stops happen only
@@ -7,6 +7,7 @@ between steps, so every checkpoint holds a consistent state.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import time
@@ -16,17 +17,18 @@ from typing import Any, Callable
 
 import torch
 
-from ganzoo.errors import TrainingError
+from ganzoo.errors import TrainingError, UsageError
 from ganzoo.models import GAN
 from ganzoo.train import checkpoints as ckpt
 from ganzoo.train import distributed as dist_utils
 from ganzoo.train.batches import BatchStream
 from ganzoo.train.config import TrainConfig
-from ganzoo.train.devices import rng_state
+from ganzoo.train.devices import rng_state, set_rng_state
 from ganzoo.train.ema import EMA
 from ganzoo.train.optim import flatten_state, lr_factor, set_lr
 from ganzoo.train.progress import MetricWindow, Reporter
 from ganzoo.train.steps import StepRunner
+
 
 class TrainingInterrupted(TrainingError):
     """Ctrl-C (or SIGTERM) stopped training after a checkpoint was saved; exit code 130."""
@@ -56,6 +58,8 @@ class TrainLoop:
         self.samples, self.reporter, self.total, self.precision = samples, reporter, total, precision
         self.last_checkpoint: Path | None = ckpt.latest_checkpoint(run_dir) if info.is_main else None
         self.last_metrics: dict[str, float] = {}
+        #: ``{"metric": "FID[fmnist-cnn]", "value": 12.3, "step": 400}`` once evaluation has run.
+        self.best: dict[str, Any] | None = None
 
     def save(self, step: int) -> Path | None:
         if not self.info.is_main:
@@ -68,12 +72,14 @@ class TrainLoop:
             optim_meta[name] = meta
         rng_tensors, rng_extra = rng_state()
         state = {"epoch": self.stream.epoch, "data": self.stream.state_dict(), "optimizers": optim_meta,
-                 "grad_scalers": self.runner.scaler_state(), "rng": rng_extra, "best": None,
+                 "grad_scalers": self.runner.scaler_state(), "rng": rng_extra, "best": self.best,
                  "ema_updates": self.ema.updates if self.ema else 0, "precision": self.precision,
                  "world_size": self.info.world_size, "time": time.time()}
         path = ckpt.save_checkpoint(self.run_dir, step, model=self.gan.state_dict(),
                                     ema=self.ema.state_dict() if self.ema else None, optimizers=optim_tensors,
                                     rng=rng_tensors, state=state)
+        if self.best is not None and self.best["step"] == step:
+            ckpt.mark_best(self.run_dir, step)  # before pruning, which spares the best
         ckpt.prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
         self.last_checkpoint = path
         return path
@@ -84,6 +90,10 @@ class TrainLoop:
             self.reporter.message(f"ganzoo: {self.run_dir} is already at step {step} of {self.total}; "
                                   f"raise --max-steps or --epochs to train longer")
             return TrainResult(self.run_dir, step, stream.epoch, self.last_checkpoint, {})
+        if cfg.eval_every:
+            self._check_eval()
+        if resumed_from is not None and self.info.is_main:  # kept even when this leg does not evaluate
+            self.best = _saved_best(resumed_from, self._eval_label() if cfg.eval_every else None)
         images_per_step = cfg.batch_size * cfg.n_critic * self.info.world_size
         window = MetricWindow()
         saved_step, sampled_step = (step if resumed_from is not None else -1), -1
@@ -119,7 +129,11 @@ class TrainLoop:
                 if cfg.sample_every and step % cfg.sample_every == 0:
                     self._grid(f"step_{step:08d}.png", step)
                     sampled_step = step
-            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+            if cfg.eval_every and step % cfg.eval_every == 0 and self.info.is_main:
+                if self._evaluate(step):  # a new best: keep it on disk
+                    self.save(step)
+                    saved_step = step
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and saved_step != step:
                 self.save(step)
                 saved_step = step
             if stop:
@@ -154,6 +168,69 @@ class TrainLoop:
         if cfg.instance_noise and cfg.anneal_instance_noise:
             self.runner.objective.instance_noise = cfg.instance_noise * max(0.0, 1.0 - step / self.total)
 
+    # -- evaluation ----------------------------------------------------------------------------
+    def _eval_label(self) -> str:
+        """The name of the value that ranks checkpoints, e.g. ``FID[fmnist-cnn]``."""
+        from ganzoo.eval.metrics import build_metric, metric_label
+        from ganzoo.eval.names import parse_metrics
+
+        metric = build_metric(parse_metrics(self.cfg.eval_metric)[0], None)
+        return metric_label(metric.outputs[0], self.cfg.eval_feature)
+
+    def _check_eval(self) -> None:
+        """Fail before the first step when ``--eval-*`` cannot work with this model."""
+        from ganzoo.eval.names import check_extractor, parse_metrics, parse_reference
+
+        cfg = self.cfg
+        if len(parse_metrics(cfg.eval_metric)) != 1:
+            raise UsageError(f"eval_metric must name one metric, got {cfg.eval_metric!r}")
+        check_extractor(cfg.eval_feature)
+        if not cfg.eval_reference and not cfg.dataset:
+            raise UsageError("--eval-every needs --eval-reference DATASET:SPLIT when the dataset has no name")
+        parse_reference(cfg.eval_reference_name)
+        task = getattr(self.gan, "task", "unconditional")
+        if task not in ("unconditional", "class-conditional"):
+            raise UsageError(f"--eval-every cannot score a {task} model (it needs inputs to make images); "
+                             f"evaluate its outputs with 'ganzoo eval' instead")
+        shape = tuple(getattr(self.gan, "image_shape", ()) or ())
+        if shape and shape[0] not in (1, 3):
+            raise UsageError(f"--eval-feature {cfg.eval_feature} takes 1- or 3-channel images, but this model "
+                             f"makes {shape[0]}-channel ones; train without --eval-every")
+
+    def _evaluate(self, step: int) -> bool:
+        """Score the (EMA) generator, log it, and return whether it is the best so far (rank 0 only)."""
+        from ganzoo.eval import evaluate
+
+        cfg, gan = self.cfg, self.gan
+        tensors, extra = rng_state()  # evaluation draws from its own seeded generator; this is a guard
+        was_training = gan.training
+        try:
+            gan.eval()
+            swapped = self.ema.swapped_into(gan) if self.ema is not None else contextlib.nullcontext()
+            with swapped:
+                results = evaluate(gan, metrics=cfg.eval_metric, num_samples=cfg.eval_samples,
+                                   reference=cfg.eval_reference_name, feature=cfg.eval_feature, seed=cfg.seed,
+                                   baseline=False, progress=False)
+        finally:
+            gan.train(was_training)
+            set_rng_state(tensors, extra)
+        value = results.values[0]
+        score = float(value.value)
+        record = {"step": step, "eval": {**{v.name: v.value for v in results.values},
+                                         "num_samples": results.provenance["num_samples"],
+                                         "ema": self.ema is not None}}
+        self.reporter.log(record)
+        if self.reporter.writer is not None:
+            for v in results.values:
+                self.reporter.writer.add_scalar(f"eval/{v.name}", v.value, step)
+        better = math.isfinite(score) and (
+            self.best is None or (score > self.best["value"] if value.higher_is_better else score < self.best["value"]))
+        if better:
+            self.best = {"metric": value.name, "value": score, "step": step,
+                         "higher_is_better": value.higher_is_better}
+        self.reporter.message(f"ganzoo: step {step}: {value.name} = {score:.4g}" + (" (best)" if better else ""))
+        return better
+
     def _log(self, step: int, window: MetricWindow) -> None:
         means = dist_utils.mean_over_ranks(window.means(), self.device)
         record: dict[str, Any] = {"step": step, "epoch": self.stream.epoch + self.stream.position /
@@ -178,3 +255,14 @@ class TrainLoop:
         return (f"non-finite loss at step {step} ({values}); training stopped and {kept}. Lower the learning "
                 f"rates (--lr-d, --lr-g), try --precision fp32, --clip-grad or a regulariser, then continue "
                 f"with --resume")
+
+
+def _saved_best(checkpoint: Path, label: str | None) -> dict[str, Any] | None:
+    """The ``best`` recorded in ``checkpoint``'s state, if it was scored as ``label`` (else start afresh)."""
+    from ganzoo.io import read_json
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        best = read_json(checkpoint / "state.json").get("best")
+        if isinstance(best, dict) and label in (None, best.get("metric")) and {"value", "step"} <= best.keys():
+            return best
+    return None
