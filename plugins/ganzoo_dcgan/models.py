@@ -286,8 +286,3 @@ class _SharedFakes:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.clear()
-
-
-def build(**kwargs: Any) -> DCGAN:
-    """The registered factory: ``ganzoo.create_model("dcgan", image_size=64)``."""
-    return DCGAN(**kwargs)

@@ -7,7 +7,7 @@ from ganzoo import hookimpl
 def register_architectures(register):
     register(
         "dcgan",
-        "ganzoo_dcgan.models:build",
+        "ganzoo_dcgan.models:DCGAN",
         summary="DCGAN: strided (transposed) convolutions with batch norm (Radford et al. 2015)",
         tags=["unconditional", "convolutional"],
         metadata={
