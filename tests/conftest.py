@@ -37,3 +37,14 @@ def ganzoo_home(tmp_path, monkeypatch):
     monkeypatch.setenv("GANZOO_HOME", str(tmp_path / "ganzoo-home"))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     return tmp_path
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models train faster on one thread, and the CPU is shared with other tests."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

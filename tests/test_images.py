@@ -11,13 +11,7 @@ from ganzoo.images import grid_image, make_gif, png_step, sample_to_files, save_
 from ganzoo.models import build_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train faster on one thread, and the CPU is shared with other tests."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_pixel_values_map_exactly():

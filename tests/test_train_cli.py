@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-import torch
 from click.testing import CliRunner
 from PIL import Image
 
@@ -21,13 +20,7 @@ TINY_ARGS = ["vanilla", "--dataset", "fake", "--set", "hidden=[32,64]", "--data"
              "--precision", "fp32", "--quiet", "--log-every", "1", "--samples", "4"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train faster on one thread, and the CPU is shared with other tests."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def ganzoo(*args: str):

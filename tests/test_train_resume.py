@@ -22,13 +22,7 @@ TINY = dict(arch="vanilla", dataset="fake", arch_options={"hidden": [32, 64]}, d
             batch_size=8, precision="fp32", device="cpu", quiet=True, log_every=1, sample_count=4)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train faster on one thread, and the CPU is shared with other tests."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def config(out, **changes) -> TrainConfig:
