@@ -11,7 +11,7 @@ from typing import Any
 
 from ganzoo.errors import UsageError
 from ganzoo.hub.checkpoint import checkpoint_config
-from ganzoo.io import current_umask
+from ganzoo.io import current_umask, replace_dir
 
 
 def _command_line(argv: Any) -> str | None:
@@ -124,14 +124,7 @@ def export_run(
             from ganzoo.hub.checkpoint import write_checkpoint
 
             write_checkpoint(staging, model, config, include_discriminator=True)
-        if out_dir.exists():
-            backup = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
-            os.replace(out_dir, backup)
-            os.replace(staging, out_dir)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
+        replace_dir(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out_dir

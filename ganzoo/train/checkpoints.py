@@ -31,7 +31,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from ganzoo.errors import CheckpointError
-from ganzoo.io import atomic_write, read_json
+from ganzoo.io import atomic_write, read_json, replace_dir
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"
@@ -108,14 +108,7 @@ def save_checkpoint(run_dir: str | Path, step: int, *, model: dict[str, Tensor],
         json.dump({"format": FORMAT, **state, "step": step}, handle, indent=2)
         handle.write("\n")
     _fsync_dir(tmp)
-    if final.exists():  # the same step saved again (say, after a resume): replace it
-        old = root / f".tmp-old-{name}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(final, old)
-        os.rename(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, final)
+    replace_dir(tmp, final)  # the same step may be saved again (say, after a resume)
     _fsync_dir(root)
     with atomic_write(root / LATEST, "w") as handle:
         handle.write(name + "\n")
