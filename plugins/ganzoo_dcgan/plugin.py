@@ -9,7 +9,7 @@ def register_architectures(register):
         "dcgan",
         "ganzoo_dcgan.models:DCGAN",
         summary="DCGAN: strided (transposed) convolutions with batch norm (Radford et al. 2015)",
-        tags=["unconditional", "convolutional"],
+        tags=["unconditional", "conv"],
         metadata={
             "task": "unconditional",
             "image_sizes": [28, 32, 64],
