@@ -110,8 +110,7 @@ def save_checkpoint(run_dir: str | Path, step: int, *, model: dict[str, Tensor],
     _fsync_dir(tmp)
     replace_dir(tmp, final)  # the same step may be saved again (say, after a resume)
     _fsync_dir(root)
-    with atomic_write(root / LATEST, "w") as handle:
-        handle.write(name + "\n")
+    _write_pointer(root, LATEST, name)
     return final
 
 
@@ -126,26 +125,33 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
 
 def latest_checkpoint(run_dir: str | Path) -> Path | None:
     """The checkpoint ``latest`` names, else the newest complete one, else ``None``."""
-    root = Path(run_dir) / CHECKPOINTS
-    with contextlib.suppress(OSError):
-        name = (root / LATEST).read_text(encoding="utf-8").strip()
-        if _STEP_RE.match(name) and (root / name / "state.json").is_file():
-            return root / name
+    named = _read_pointer(Path(run_dir) / CHECKPOINTS, LATEST)
+    if named is not None:
+        return named
     found = list_checkpoints(run_dir)
     return found[-1] if found else None
 
 
 def mark_best(run_dir: str | Path, step: int) -> None:
     """Point ``checkpoints/best`` (atomically) at the checkpoint of ``step``."""
-    with atomic_write(Path(run_dir) / CHECKPOINTS / BEST, "w") as handle:
-        handle.write(step_name(step) + "\n")
+    _write_pointer(Path(run_dir) / CHECKPOINTS, BEST, step_name(step))
 
 
 def best_checkpoint(run_dir: str | Path) -> Path | None:
     """The complete checkpoint ``checkpoints/best`` names, else ``None``."""
-    root = Path(run_dir) / CHECKPOINTS
+    return _read_pointer(Path(run_dir) / CHECKPOINTS, BEST)
+
+
+def _write_pointer(root: Path, pointer: str, name: str) -> None:
+    """Make the file ``root/pointer`` (``latest``, ``best``) name checkpoint ``name``, atomically."""
+    with atomic_write(root / pointer, "w") as handle:
+        handle.write(name + "\n")
+
+
+def _read_pointer(root: Path, pointer: str) -> Path | None:
+    """The complete checkpoint that ``root/pointer`` names, or ``None``."""
     with contextlib.suppress(OSError):
-        name = (root / BEST).read_text(encoding="utf-8").strip()
+        name = (root / pointer).read_text(encoding="utf-8").strip()
         if _STEP_RE.match(name) and (root / name / "state.json").is_file():
             return root / name
     return None
