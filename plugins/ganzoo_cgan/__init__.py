@@ -1,0 +1,1 @@
+"""Conditional GAN family (Mirza & Osindero 2014) for ganzoo."""

@@ -1,0 +1,1 @@
+"""CycleGAN family (Zhu et al. 2017) for ganzoo."""

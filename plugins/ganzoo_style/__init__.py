@@ -1,0 +1,1 @@
+"""Neural style transfer (Gatys et al. 2016) for ganzoo."""

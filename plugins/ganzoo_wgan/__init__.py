@@ -1,0 +1,1 @@
+"""WGAN-GP family (Gulrajani et al. 2017) for ganzoo."""
