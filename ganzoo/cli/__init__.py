@@ -121,6 +121,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ganzoo.cli.train",
     "ganzoo.cli.sample",
     "ganzoo.cli.eval",
+    "ganzoo.cli.translate",
+    "ganzoo.cli.style",
 )
 
 
