@@ -162,3 +162,80 @@ def sample_to_files(model: "torch.nn.Module", n: int = 64, *, seed: int = 0, out
     if save_dir is not None:
         save_images(images, save_dir)
     return images
+
+
+def open_image(path: str | os.PathLike[str], *, channels: int = 3) -> "Image.Image":
+    """An image file as a Pillow image with ``channels`` (1 = "L", 3 = "RGB"), upright.
+
+    Any format Pillow reads; the EXIF orientation of phone photos is applied, and transparency
+    is composited onto white (what viewers show) rather than kept as a fourth channel. A missing
+    file or one that is not an image is a one-line :class:`UsageError`.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if channels not in (1, 3):
+        raise UsageError(f"images have 1 or 3 channels, not {channels}")
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such image file")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        reason = "not an image Pillow can read" if isinstance(exc, UnidentifiedImageError) else str(exc)
+        raise UsageError(f"{path}: {reason}; give a PNG, JPEG, WebP, BMP, GIF or TIFF image") from None
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("L" if channels == 1 else "RGB")
+
+
+def image_to_tensor(image: "Image.Image") -> "torch.Tensor":
+    """A Pillow "L" or "RGB" image as a float tensor ``[C, H, W]`` in [-1, 1]."""
+    import numpy as np
+    import torch
+
+    array = np.asarray(image, dtype=np.uint8)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).float().div(127.5).sub(1.0)
+
+
+def tensor_to_image(image: "torch.Tensor") -> "Image.Image":
+    """One image ``[C, H, W]`` in [-1, 1] (C = 1 or 3) as a Pillow image."""
+    from PIL import Image
+
+    if image.dim() != 3 or image.shape[0] not in (1, 3):
+        raise UsageError(f"expected one image [1 or 3, H, W], got {list(image.shape)}")
+    pixels = to_uint8(image).permute(1, 2, 0).numpy()
+    return Image.fromarray(pixels[:, :, 0], "L") if image.shape[0] == 1 else Image.fromarray(pixels, "RGB")
+
+
+def read_image(path: str | os.PathLike[str], *, channels: int = 3) -> "torch.Tensor":
+    """An image file as ``[C, H, W]`` in [-1, 1] (see :func:`open_image`)."""
+    return image_to_tensor(open_image(path, channels=channels))
+
+
+def write_image(image: "torch.Tensor", path: str | os.PathLike[str]) -> Path:
+    """Write one image ``[C, H, W]`` in [-1, 1] atomically; the format follows the suffix."""
+    target = Path(path)
+    picture = tensor_to_image(image)
+    fmt = _format_for(target)
+    try:
+        with atomic_path(target) as tmp:
+            picture.save(tmp, format=fmt)
+    except (KeyError, ValueError) as exc:
+        raise UsageError(f"cannot write {target}: {exc}; use .png, .jpg or .webp") from None
+    return target
+
+
+def _format_for(path: Path) -> str:
+    from PIL import Image
+
+    Image.init()
+    fmt = Image.EXTENSION.get(path.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"cannot tell the image format of {path}; end the name with .png, .jpg or .webp")
+    return fmt
