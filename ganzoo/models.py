@@ -9,12 +9,14 @@ families only implement ``generate`` and ``discriminate``; image-to-image famili
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any, Callable, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
+from ganzoo.errors import PluginError, UsageError
 from ganzoo.losses import Objective
 from ganzoo.registry import get_registry
 
@@ -136,6 +138,9 @@ def discriminator_objective(
 
     Families that compute the logits their own way (one joint pass, say) finish with this, so
     every family logs ``d_adv``, ``d_penalty``, ``d_loss``, ``d_real`` and ``d_fake`` alike.
+    Under a loss whose registry entry says what ``E[D(x)] - E[D(G(z))]`` estimates (metadata
+    ``estimates``), that gap is logged too: ``wasserstein``, the critic's estimate of the
+    Wasserstein distance, under ``--loss wasserstein``.
     """
     loss = objective.d_loss(real_logits, fake_logits)
     logs: Logs = {"d_adv": loss.detach().float().item()}
@@ -146,7 +151,54 @@ def discriminator_objective(
     logs["d_loss"] = loss.detach().float().item()
     logs["d_real"] = real_logits.detach().float().mean().item()
     logs["d_fake"] = fake_logits.detach().float().mean().item()
+    estimate = estimate_name(type(objective.adversarial))
+    if estimate:
+        logs[estimate] = logs["d_real"] - logs["d_fake"]
     return loss, logs
+
+
+@functools.lru_cache(maxsize=64)
+def estimate_name(loss_class: type) -> str | None:
+    """What ``E[D(x)] - E[D(G(z))]`` estimates under the adversarial loss ``loss_class``, if anything.
+
+    Read from the losses registry (metadata ``estimates`` of the entry whose target is exactly
+    this class), so a plugin's loss can declare it too.
+
+    >>> estimate_name(type(create_loss("wasserstein")))   # doctest: +SKIP
+    'wasserstein'
+    """
+    for spec in get_registry("losses"):
+        name = spec.metadata.get("estimates")
+        if not name or spec.metadata.get("role") != "adversarial":
+            continue
+        try:
+            if spec.load() is loss_class:
+                return str(name)
+        except PluginError:  # a broken plugin's loss cannot be the one in use
+            continue
+    return None
+
+
+def penalty_caveat(model: nn.Module, objective: Objective) -> str | None:
+    """A one-line warning when input-gradient penalties meet a discriminator with batch norm.
+
+    Gradient penalty and R1 constrain each image's own gradient ``d D(x_i) / d x_i``. Batch
+    norm in training mode makes every score depend on the whole batch, so the penalised
+    gradient includes the batch statistics' terms: it still trains, but it is not the
+    per-sample constraint the papers analyse (Gulrajani et al. 2017, section 4, drop batch norm
+    from the critic for this reason). Returns ``None`` when there is nothing to say.
+    """
+    if not objective.regularisers:
+        return None
+    discriminator = getattr(model, "discriminator", None)
+    if not isinstance(discriminator, nn.Module):
+        return None
+    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()):
+        return None
+    name = getattr(model, "registry_name", type(model).__name__)
+    return (f"ganzoo: note: {name}'s discriminator has batch norm, so the penalty on its input gradients mixes "
+            f"the images of a batch instead of constraining each one; it trains, but a critic without batch norm "
+            f"(wgan-gp, or dcgan at 28x28) is the setup such penalties were designed for")
 
 
 def build_model(name: str, **kwargs: Any) -> GAN:
@@ -156,6 +208,27 @@ def build_model(name: str, **kwargs: Any) -> GAN:
     try:
         model = factory(**kwargs)
     except TypeError as exc:
-        raise UsageError(f"bad options for architecture '{name}': {exc}; see 'ganzoo info {name}'") from exc
+        hint = _misplaced_option_hint(exc, kwargs) or f"see 'ganzoo info {name}'"
+        raise UsageError(f"bad options for architecture '{name}': {exc}; {hint}") from exc
     model.registry_name = name  # type: ignore[attr-defined]
     return model
+
+
+def _misplaced_option_hint(exc: TypeError, kwargs: dict[str, Any]) -> str | None:
+    """``--set gp=10``: the unexpected keyword is a regulariser or a training option, not a model option."""
+    match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+    if not match or match.group(1) not in kwargs:
+        return None
+    key, value = match.group(1), kwargs[match.group(1)]
+    losses = get_registry("losses")
+    if key in losses:
+        role = losses.get(key).metadata.get("role")
+        if role == "regulariser":
+            return f"'{key}' is a regulariser, not an architecture option: use --reg {key}={value}"
+        return f"'{key}' is a loss, not an architecture option: use --loss {key}"
+    from ganzoo.train.config import TrainConfig
+
+    field = key.replace("-", "_")
+    if field in TrainConfig.field_names():
+        return f"'{key}' is a training option, not an architecture option: use --{field.replace('_', '-')} {value}"
+    return None

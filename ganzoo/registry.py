@@ -124,12 +124,18 @@ def make_spec(
 
 
 class Registry:
-    """The entries of one kind, keyed by name; the first registration of a name wins."""
+    """The entries of one kind, keyed by name; the first registration of a name wins.
+
+    An entry may declare other names in ``metadata["aliases"]`` (``gp`` for
+    ``gradient-penalty``): :meth:`get` and ``in`` accept them, listings show only real names.
+    A real name always wins over an alias, and the first entry to claim an alias keeps it.
+    """
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.noun = KINDS[kind]
         self._specs: dict[str, Spec] = {}
+        self._aliases: dict[str, str] = {}
 
     def add(self, spec: Spec) -> Spec | None:
         """Add ``spec``; return the entry already holding its name (a clash), else ``None``."""
@@ -137,16 +143,28 @@ class Registry:
         if existing is not None:
             return existing
         self._specs[spec.name] = spec
+        aliases = spec.metadata.get("aliases", ())
+        aliases = (aliases,) if isinstance(aliases, str) else aliases if isinstance(aliases, (list, tuple)) else ()
+        for alias in aliases:
+            if isinstance(alias, str) and _NAME_RE.match(alias) and alias != spec.name:
+                self._aliases.setdefault(alias, spec.name)
         return None
 
     def remove(self, name: str) -> None:
-        """Drop ``name`` if present (tests and rollbacks; plugins never call it)."""
+        """Drop ``name`` and its aliases if present (tests and rollbacks; plugins never call it)."""
         self._specs.pop(name, None)
+        self._aliases = {alias: target for alias, target in self._aliases.items() if target != name}
+
+    def resolve(self, name: str) -> str:
+        """The real name behind ``name`` (itself, or what an alias points at); unknown names pass through."""
+        if name in self._specs:
+            return name
+        return self._aliases.get(name, name)
 
     def get(self, name: str) -> Spec:
-        """The entry called ``name``; an unknown name raises with close matches."""
+        """The entry called ``name`` (or aliased so); an unknown name raises with close matches."""
         try:
-            return self._specs[name]
+            return self._specs[self.resolve(name)]
         except KeyError:
             raise UnknownNameError(self.unknown_message(name)) from None
 
@@ -175,7 +193,7 @@ class Registry:
         return [spec.name for spec in self.specs(pattern, tags)]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._specs
+        return name in self._specs or name in self._aliases
 
     def __iter__(self) -> Iterator[Spec]:
         return iter(self.specs())

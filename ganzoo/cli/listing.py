@@ -28,7 +28,9 @@ def _extra_column(spec: Spec) -> str:
         side = meta.get("size")
         return f"{meta['channels']}x{side}x{side}" if side else f"{meta['channels']}ch"
     if spec.kind == "losses":
-        return str(meta.get("role", ""))
+        aliases = meta.get("aliases") or ()
+        aliases = [aliases] if isinstance(aliases, str) else list(aliases)
+        return str(meta.get("role", "")) + (f" (alias {', '.join(map(str, aliases))})" if aliases else "")
     return ""
 
 
@@ -129,6 +131,29 @@ def _parameters(spec: Spec) -> list[dict[str, Any]]:
     return params
 
 
+def _as_options(defaults: dict[str, Any]) -> list[tuple[str, str]]:
+    """Training defaults as the ``ganzoo train`` options that would set them."""
+    rows = []
+    for field, value in defaults.items():
+        flag = "--" + field.replace("_", "-")
+        if field == "regularisers":
+            flag = "--reg"
+            text = " ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else str(k) for k, v in value.items())
+            text = text or "none"
+        elif field == "arch_options":
+            flag, text = "--set", " ".join(f"{k}={v}" for k, v in value.items())
+        elif field == "data_options":
+            flag, text = "--data", " ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            text = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        elif isinstance(value, float):
+            text = f"{value:g}"
+        else:
+            text = str(value)
+        rows.append((flag, text))
+    return rows
+
+
 @click.command("info")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(list(KINDS)), help="Which registry, when NAME is in several.")
@@ -156,6 +181,13 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
         spec = found[0]
     plugin = get_manager().plugins.get(spec.plugin)
     data = _with_origin(spec.to_dict())
+    if spec.kind == "architectures":
+        from ganzoo.train.config import check_train_defaults
+
+        defaults, error = check_train_defaults(spec)
+        data["train_defaults"] = defaults
+        if error:
+            data["train_defaults_error"] = error
     if spec.kind != "pretrained":
         try:
             data["parameters"] = _parameters(spec)
@@ -174,12 +206,19 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
     if spec.tags:
         rows.append(["tags", ", ".join(spec.tags)])
     for key, value in spec.metadata.items():
+        if key == "train_defaults":
+            continue  # shown below as the options they stand for
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         rows.append([key, str(value)])
     echo_table([["  " + k, v] for k, v in rows])
+    if data.get("train_defaults_error"):
+        click.echo(f"training defaults: unusable ({data['train_defaults_error']})")
+    elif data.get("train_defaults"):
+        click.echo("training defaults (what 'ganzoo train' uses unless you pass these options)")
+        echo_table([["  " + flag, value] for flag, value in _as_options(data["train_defaults"])])
     params = data.get("parameters")
     if data.get("parameters_error"):
         click.echo(f"parameters: unavailable ({data['parameters_error']})")

@@ -1,8 +1,10 @@
 """``ganzoo train``: train any registered architecture on any registered dataset.
 
 Options map one to one onto :class:`ganzoo.train.TrainConfig`, whose defaults they show. Order of
-precedence: the command line, then ``--config FILE``, then the defaults; when resuming, the run's
-saved ``config.json`` takes the place of the defaults. torch is imported only when training starts.
+precedence: the command line, then ``--config FILE``, then the architecture's family training
+defaults (``train_defaults`` in its registry metadata, shown by ``ganzoo info ARCH``), then
+TrainConfig's defaults; when resuming, the run's saved ``config.json`` takes the place of both
+kinds of defaults. torch is imported only when training starts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 import click
 
-from ganzoo.train.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, parse_betas, parse_pairs
+from ganzoo.errors import UsageError
+from ganzoo.train.config import (LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, arch_train_defaults,
+                                 normalise_keys, parse_betas, parse_pairs)
 
 _D = TrainConfig()
 
@@ -35,7 +39,8 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
 @_opt("--batch-size", "-b", type=int, help=f"Images per batch, per process (default {_D.batch_size}).")
 @_opt("--loss", help=f"Adversarial loss from the losses registry (default {_D.loss}).")
 @_opt("--reg", multiple=True, metavar="NAME=WEIGHT",
-      help="Add a regulariser, e.g. gradient-penalty=10 (repeatable; NAME alone uses its default weight).")
+      help="Regulariser, e.g. gp=10 or r1=10 (repeatable; NAME alone uses its default weight; "
+           "replaces the family's; 'none' for no regulariser).")
 @_opt("--n-critic", type=int, help=f"Discriminator updates per generator update (default {_D.n_critic}).")
 @_opt("--optimizer", type=click.Choice(OPTIMIZERS), help=f"Optimiser for both players (default {_D.optimizer}).")
 @_opt("--lr-g", type=float, help=f"Generator learning rate (default {_D.lr_g:g}).")
@@ -73,6 +78,8 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
       help="Architecture option, e.g. --set latent_dim=64 --set hidden=[128,256] (JSON values).")
 @_opt("--data", "data_options", multiple=True, metavar="KEY=VALUE",
       help="Dataset option, e.g. --data classes=frog --data limit=1000.")
+@_opt("--classes", metavar="NAMES",
+      help="Train on these classes only, e.g. --classes frog or --classes cat,dog (the dataset option classes=).")
 @_opt("--split", help="Dataset split (default train).")
 @_opt("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @_opt("--overwrite", is_flag=True, help="Replace the run already in --out.")
@@ -81,11 +88,16 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
 def train_command(arch: str | None, config_file: str | None, **options: Any) -> None:
     """Train ARCH on a dataset; writes checkpoints, sample grids and metrics to --out.
 
+    Some families bring their own training defaults (wgan-gp: --loss wasserstein --reg gp=10
+    --n-critic 5 and its Adam settings; see 'ganzoo info ARCH'). They replace the defaults shown
+    here; a --config file and the command line still win over them.
+
     \b
     Examples:
       ganzoo train vanilla --dataset fashion-mnist --max-steps 2000
-      ganzoo train dcgan -d cifar10 --epochs 20 --ema-decay 0.999 --out runs/cifar
-      ganzoo train dcgan -d fake --loss wasserstein --reg gradient-penalty=10 --n-critic 5
+      ganzoo train dcgan -d cifar10 --classes frog --epochs 20 --ema-decay 0.999 --out runs/frog
+      ganzoo train wgan-gp -d fashion-mnist --max-steps 2000
+      ganzoo train dcgan -d fake --loss wasserstein --reg gp=10 --n-critic 5
       ganzoo train --resume --out runs/cifar --epochs 40
       ganzoo train vanilla -d fashion-mnist --eval-every 500 --eval-samples 2000
       torchrun --nproc-per-node 2 -m ganzoo train dcgan -d cifar10
@@ -116,23 +128,49 @@ def _explicit_options(arch: str | None, options: dict[str, Any]) -> dict[str, An
         explicit["arch_options"] = parse_pairs(explicit.pop("set_options"), "--set")
     if "data_options" in explicit:
         explicit["data_options"] = parse_pairs(explicit["data_options"], "--data")
+    if "classes" in explicit:
+        classes = explicit.pop("classes")
+        data = explicit.setdefault("data_options", {})
+        if "classes" in data and data["classes"] != classes:
+            raise UsageError(f"--classes {classes} and --data classes={data['classes']} disagree; give one of them")
+        data["classes"] = classes
     if "reg" in explicit:
-        explicit["regularisers"] = parse_pairs(explicit.pop("reg"), "--reg", numeric=True)
+        explicit["regularisers"] = _regularisers(explicit.pop("reg"))
     if "betas" in explicit:
         explicit["betas"] = parse_betas(explicit["betas"])
     return explicit
 
 
-def _make_config(config_file: str | None, explicit: dict[str, Any]) -> TrainConfig:
-    """Defaults < saved run (when resuming) < --config file < command line."""
-    from ganzoo.train.config import read_config_file
-    from ganzoo.train.rundir import read_run_config
+def _regularisers(items: tuple[str, ...]) -> dict[str, Any]:
+    """``--reg gp=10 --reg r1`` as registry names and weights; ``--reg none`` means no regulariser."""
+    from ganzoo.registry import get_registry
 
-    from ganzoo.errors import UsageError
-    from ganzoo.train.rundir import default_out
+    if [item.strip().lower() for item in items] == ["none"]:
+        return {}
+    pairs = parse_pairs(items, "--reg", numeric=True)
+    if "none" in pairs:
+        raise UsageError("--reg none means no regulariser at all; do not combine it with others")
+    losses = get_registry("losses")
+    named: dict[str, Any] = {}
+    for name, weight in pairs.items():
+        real = losses.get(name).name  # an unknown name fails here, before any data loads
+        if real in named:
+            raise UsageError(f"--reg names {real} twice (once as '{name}'); give it once")
+        named[real] = weight
+    return named
+
+
+def _make_config(config_file: str | None, explicit: dict[str, Any]) -> TrainConfig:
+    """Defaults < family defaults < --config file < command line; resuming, the saved config replaces both defaults."""
+    from ganzoo.train.config import read_config_file
+    from ganzoo.train.rundir import default_out, read_run_config
 
     base: dict[str, Any] = read_config_file(config_file) if config_file else {}
     config = TrainConfig.from_dict(base, overrides=explicit)
+    if not config.resume and config.arch:
+        family = arch_train_defaults(config.arch)
+        if family:
+            config = TrainConfig.from_dict({**family, **normalise_keys(base)}, overrides=explicit)
     if config.resume:
         if not config.out and not (config.arch and config.dataset):
             raise UsageError("--resume needs the run directory: pass --out DIR")

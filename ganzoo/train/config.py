@@ -5,12 +5,22 @@ importing torch. Command-line options, ``--config`` files (JSON or TOML) and Pyt
 produce the same object; ``config.json`` of a run directory stores it, so a run can be resumed
 or rebuilt from its folder alone.
 
+**Family training defaults.** An architecture may declare the recipe it is meant to be trained
+with in its registry metadata, ``"train_defaults": {FIELD: value}`` (``wgan-gp`` brings the
+Wasserstein loss, a gradient penalty of 10, ``n_critic`` 5 and its Adam settings). The order of
+precedence is: the defaults of this class < the family's ``train_defaults`` < a ``--config``
+file < the command line; a resumed run keeps the values saved in its ``config.json``.
+``ganzoo train`` applies them; in Python, :meth:`TrainConfig.for_arch` does, while the plain
+constructor does not (it cannot tell a value you passed from a default)::
+
     >>> cfg = TrainConfig("vanilla", "fashion-mnist", max_steps=200, out="runs/x")
-    >>> cfg = TrainConfig.from_file("train.toml", overrides={"seed": 3})   # doctest: +SKIP
+    >>> cfg = TrainConfig.for_arch("wgan-gp", "fashion-mnist", max_steps=200)   # doctest: +SKIP
+    >>> cfg = TrainConfig.from_file("train.toml", overrides={"seed": 3})       # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import json
@@ -19,15 +29,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ganzoo.errors import UsageError
+from ganzoo.errors import PluginError, UsageError
 
 OPTIMIZERS = ("adam", "rmsprop")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-LR_SCHEDULES = ("constant", "linear", "cosine")
+LR_SCHEDULES = ("constant", "linear", "cosine", "linear-decay")
 
 #: Spellings accepted in config files besides the field names (``--set`` is ``arch_options`` ...).
 ALIASES = {"set": "arch_options", "data": "data_options", "reg": "regularisers",
            "regularizers": "regularisers", "architecture": "arch", "optimiser": "optimizer"}
+
+#: Fields a family's ``train_defaults`` may not set: they name the run, not the recipe.
+NOT_FAMILY_DEFAULTS = ("arch", "dataset", "out", "resume", "overwrite", "argv")
 
 #: Fields that define what is being trained; a resumed run cannot change them.
 LOCKED_ON_RESUME = ("arch", "arch_options", "dataset", "data_options", "split", "batch_size", "loss",
@@ -160,6 +173,20 @@ class TrainConfig:
         """Read a JSON or TOML file of options (``--config FILE``); ``overrides`` win."""
         return cls.from_dict(read_config_file(path), overrides=overrides)
 
+    @classmethod
+    def for_arch(cls, arch: str, dataset: str = "", **options: Any) -> TrainConfig:
+        """A config for ``arch`` with its family's training defaults; ``options`` win over them.
+
+        What ``ganzoo train ARCH`` does: for ``wgan-gp`` this gives the Wasserstein loss, a
+        gradient penalty of 10, five critic updates per step and Adam(1e-4, betas 0.5/0.9),
+        unless ``options`` say otherwise.
+
+        >>> cfg = TrainConfig.for_arch("wgan-gp", "fashion-mnist", max_steps=500)   # doctest: +SKIP
+        >>> cfg.loss, cfg.n_critic, cfg.regularisers                                 # doctest: +SKIP
+        ('wasserstein', 5, {'gradient-penalty': 10.0})
+        """
+        return cls.from_dict({**arch_train_defaults(arch), "arch": arch, "dataset": dataset}, overrides=options)
+
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
@@ -167,6 +194,68 @@ class TrainConfig:
     def eval_reference_name(self) -> str:
         """What evaluation during training compares with: ``eval_reference``, else ``DATASET:test``."""
         return self.eval_reference or f"{self.dataset}:test"
+
+
+def arch_train_defaults(arch: str) -> dict[str, Any]:
+    """The training defaults architecture ``arch`` declares, checked; ``{}`` when none.
+
+    An unknown architecture raises :class:`~ganzoo.errors.UnknownNameError`; defaults that are
+    not valid training options raise :class:`~ganzoo.errors.PluginError` naming the plugin.
+
+    >>> arch_train_defaults("wgan-gp")["n_critic"]   # doctest: +SKIP
+    5
+    """
+    if not arch:
+        return {}
+    from ganzoo.registry import get_registry
+
+    defaults, error = check_train_defaults(get_registry("architectures").get(arch))
+    if error:
+        raise PluginError(error)
+    return defaults
+
+
+def check_train_defaults(spec: Any) -> tuple[dict[str, Any], str | None]:
+    """``(defaults as TrainConfig fields, None)``, or ``({}, message)`` when they are unusable.
+
+    Never raises, so listings can show a broken plugin's entry; training raises the message.
+    """
+    raw = spec.metadata.get("train_defaults")
+    if raw is None:
+        return {}, None
+    where = f"plugin '{spec.plugin}' gives architecture '{spec.name}' training defaults"
+    fix = "fix or update that plugin"
+    if not isinstance(raw, Mapping):
+        return {}, f"{where} that are not a table of options ({type(raw).__name__}); {fix}"
+    names = TrainConfig.field_names()
+    unknown = [str(k) for k in raw if ALIASES.get(str(k).replace("-", "_"), str(k).replace("-", "_")) not in names]
+    if unknown:
+        return {}, f"{where} with unknown option(s) {', '.join(unknown)}; {fix}"
+    defaults = copy.deepcopy(normalise_keys(raw))  # nested tables stay the registry's own
+    banned = [key for key in defaults if key in NOT_FAMILY_DEFAULTS]
+    if banned:
+        return {}, f"{where} that set {', '.join(banned)}, which only the user may choose; {fix}"
+    try:
+        TrainConfig(**defaults)
+        _check_loss_names(defaults)
+    except (UsageError, TypeError, ValueError) as exc:
+        return {}, f"{where} that are invalid ({exc}); {fix}"
+    return defaults, None
+
+
+def _check_loss_names(options: Mapping[str, Any]) -> None:
+    """``loss`` names an adversarial loss and ``regularisers`` name regularisers, in the losses registry."""
+    from ganzoo.registry import get_registry
+
+    losses = get_registry("losses")
+    wanted = [(options["loss"], "adversarial")] if "loss" in options else []
+    regularisers = options.get("regularisers") or {}
+    if not isinstance(regularisers, Mapping):
+        raise UsageError(f"regularisers must map names to weights, got {regularisers!r}")
+    wanted += [(name, "regulariser") for name in regularisers]
+    for name, role in wanted:
+        if losses.get(str(name)).metadata.get("role") != role:
+            raise UsageError(f"'{name}' is not {'an adversarial loss' if role == 'adversarial' else 'a regulariser'}")
 
 
 def normalise_keys(data: Mapping[str, Any]) -> dict[str, Any]:

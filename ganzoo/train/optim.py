@@ -50,17 +50,25 @@ def build_optimizer(kind: str, params: Iterable[nn.Parameter], *, lr: float, bet
 def lr_factor(schedule: str, step: int, total: int) -> float:
     """The multiplier of the base learning rate at ``step`` of ``total`` (1 at step 0).
 
+    ``linear`` decays from the first step; ``linear-decay`` is CycleGAN's schedule: the base
+    rate for the first half of training, then a straight line to 0 at the end (the paper's 100
+    epochs at 2e-4, then 100 decaying).
+
     >>> lr_factor("linear", 50, 100), round(lr_factor("cosine", 100, 100), 6)
     (0.5, 0.0)
+    >>> lr_factor("linear-decay", 50, 100), lr_factor("linear-decay", 75, 100)
+    (1.0, 0.5)
     """
     if schedule == "constant" or total <= 0:
         return 1.0
     progress = min(max(step / total, 0.0), 1.0)
     if schedule == "linear":
         return 1.0 - progress
+    if schedule == "linear-decay":
+        return min(1.0, 2.0 * (1.0 - progress))
     if schedule == "cosine":
         return 0.5 * (1.0 + math.cos(math.pi * progress))
-    raise UsageError(f"unknown lr schedule {schedule!r}; use constant, linear or cosine")
+    raise UsageError(f"unknown lr schedule {schedule!r}; use constant, linear, linear-decay or cosine")
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

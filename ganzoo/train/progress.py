@@ -82,7 +82,7 @@ class Reporter:
         with open(self.metrics_path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         if self.bar is not None:
-            shown = {k: record[k] for k in ("d_loss", "g_loss") if k in record}
+            shown = {k: record[k] for k in ("d_loss", "g_loss", "wasserstein") if k in record}
             text = " ".join(f"{k}={v:.3f}" for k, v in shown.items())
             self.bar.set_postfix_str(f"{text} {record.get('images_per_s', 0):.0f} img/s", refresh=False)
         if self.writer is not None:
