@@ -58,7 +58,13 @@ ClassSelection = Union[str, int, Sequence[Union[str, int]], None]
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Facts about a built dataset that models, checkpoints and sample grids need."""
+    """Facts about a built dataset that models, checkpoints and sample grids need.
+
+    Image-to-image datasets (items with a ``"source"`` image) also give ``source_channels``,
+    the channels of those inputs, and ``domains``, human names of the input (``"a"``) and
+    output (``"b"``) domains, like ``{"a": "edge map", "b": "garment"}``; the training engine
+    passes both on to the model it builds.
+    """
 
     name: str
     split: str
@@ -68,6 +74,8 @@ class DatasetInfo:
     num_classes: int = field(default=0)
     license: str = "unknown"
     source: str = ""
+    source_channels: int | None = None
+    domains: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.classes is not None:

@@ -422,9 +422,35 @@ def _builds_with_defaults(ctx: CheckContext) -> None:
     import torch
 
     torch.manual_seed(0)
-    model = ctx.factory()()
+    if ctx.task == "style-transfer":
+        model = _style_defaults(ctx)
+    else:
+        model = ctx.factory()()
     _expect(isinstance(model, torch.nn.Module), f"factory returned {type(model).__name__}, not an nn.Module")
     _check_declarations(ctx, model)
+
+
+def _style_defaults(ctx: CheckContext) -> Any:
+    """Style-transfer defaults usually mean pretrained feature weights (VGG19 on ImageNet).
+
+    The check never downloads them (``HF_HUB_OFFLINE=1`` while building). Where they are not
+    on this machine, a one-line :class:`~ganzoo.errors.GanzooError` saying where to get them is
+    the contract; the tiny build (``test_kwargs``) stands in for the declarations.
+    """
+    from ganzoo.errors import GanzooError
+
+    previous = os.environ.get("HF_HUB_OFFLINE")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        return ctx.factory()()
+    except GanzooError as exc:
+        _expect(bool(str(exc)) and "\n" not in str(exc), f"the error without default weights must be one line: {exc!r}")
+        return ctx.build()
+    finally:
+        if previous is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = previous
 
 
 def _check_declarations(ctx: CheckContext, model: Any) -> None:
@@ -439,6 +465,8 @@ def _check_declarations(ctx: CheckContext, model: Any) -> None:
             len(shape) == 3 and all(isinstance(s, int) and s > 0 for s in shape),
             f"image_shape must be (C, H, W) of positive ints, got {shape}",
         )
+    if ctx.task == "style-transfer":
+        _expect(callable(getattr(model, "transfer", None)), "a style-transfer model needs a transfer method")
     sizes = ctx.spec.metadata.get("image_sizes") if ctx.spec else None
     if sizes and ctx.task in GAN_TASKS and not ctx.test_kwargs:
         size = model.image_shape[-1]
@@ -474,6 +502,25 @@ def _samples(ctx: CheckContext) -> None:
     _expect(torch.equal(first, again), "sample with the same seeded generator gave different images")
     _expect(model.training, "sample must restore training mode")
     _expect(not first.requires_grad, "sample must run without autograd")
+
+
+@conformance_check("architectures", "transfers", tasks=("style-transfer",))
+def _transfers(ctx: CheckContext) -> None:
+    """``transfer(content, style, steps=, seed=)`` restyles a tiny image: its shape, in [-1, 1], per seed."""
+    import torch
+
+    model = ctx.build()
+    generator = torch.Generator().manual_seed(1)
+    content = torch.rand(3, 24, 32, generator=generator) * 2 - 1
+    style = torch.rand(3, 20, 20, generator=generator) * 2 - 1
+    first = model.transfer(content, style, steps=2, seed=0)
+    again = model.transfer(content, style, steps=2, seed=0)
+    _expect(tuple(first.shape) == (3, 24, 32), f"transfer gave shape {tuple(first.shape)}, expected (3, 24, 32)")
+    _expect(bool(torch.isfinite(first).all()), "transfer gave NaN or inf")
+    _expect(float(first.min()) >= -1.0 and float(first.max()) <= 1.0, "transfer left [-1, 1]")
+    _expect(not torch.equal(first, content), "transfer returned the content unchanged")
+    _expect(torch.equal(first, again), "transfer with the same seed gave different images")
+    _expect(not first.requires_grad, "transfer must return an image without autograd history")
 
 
 @conformance_check("architectures", "discriminates", tasks=("unconditional", "class-conditional"))

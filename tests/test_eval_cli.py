@@ -93,7 +93,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(("args", "message"), [
     (["dcgan-fashion", "--metrics", "fid,fdi"],
      "ganzoo: error: unknown metric 'fdi'; did you mean 'fid'? choose from: fid, kid, is, pr (precision-recall), "
-     "dc (density-coverage)"),
+     "acc (class-accuracy), dc (density-coverage)"),
     (["dcgan-fashion", "--reference", "fashion-mnist:val"],
      "ganzoo: error: bad --reference 'fashion-mnist:val': dataset 'fashion-mnist' has no split 'val'; "
      "choose one of: train, test"),

@@ -21,12 +21,15 @@ TARGET_HELP = (
 
 @click.command("eval", epilog=TARGET_HELP)
 @click.argument("target")
-@click.option("--metrics", default="fid,kid,is,pr", show_default=True,
-              help="Comma-separated: fid, kid, is, pr (precision-recall), dc (density-coverage), or all.")
+@click.option("--metrics", default=None,
+              help="Comma-separated: fid, kid, is, pr (precision-recall), dc (density-coverage), or all; for "
+                   "image-to-image models also l1 and class-agreement (ca) [default: fid,kid,is,pr; "
+                   "l1,fid,class-agreement for image-to-image models].")
 @click.option("-n", "--num-samples", type=click.IntRange(2, 1_000_000), default=10_000, show_default=True,
               help="Images to generate (and at most this many reference images).")
 @click.option("--reference", default="fashion-mnist:test", show_default=True,
-              help="Real data to compare with: DATASET:SPLIT or a folder of images.")
+              help="Real data to compare with: DATASET:SPLIT or a folder of images. Image-to-image models "
+                   "translate the inputs of their training dataset's test split unless a DATASET:SPLIT is given.")
 @click.option("--feature", default="fmnist-cnn", show_default=True,
               help="Feature extractor: fmnist-cnn (bundled) or inception (needs torch-fidelity and its weights).")
 @click.option("--feature-weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -42,7 +45,7 @@ TARGET_HELP = (
 @click.option("--offline", is_flag=True, help="Use only model files already on disk (no Hub downloads).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results and their provenance as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_command(target: str, metrics: str, num_samples: int, reference: str, feature: str,
+def eval_command(target: str, metrics: str | None, num_samples: int, reference: str, feature: str,
                  feature_weights: Path | None, seed: int, batch_size: int, device: str, precision: str,
                  no_baseline: bool, no_cache: bool, offline: bool, as_json: bool, quiet: bool) -> None:
     """Score a generator or a folder of images against real data, offline.
@@ -58,13 +61,15 @@ def eval_command(target: str, metrics: str, num_samples: int, reference: str, fe
       ganzoo eval runs/dcgan-fashion-mnist --metrics fid -n 2000 --json
       ganzoo eval ./my-samples --reference fashion-mnist:test
       ganzoo eval ./exported --feature inception --feature-weights ./inception.pth
+      ganzoo eval pix2pix-edges2fashion --metrics l1,fid,class-agreement
     """
     import sys
     import warnings
 
-    from ganzoo.eval.names import check_extractor, parse_metrics, parse_reference
+    from ganzoo.eval.names import check_extractor, parse_reference
+    from ganzoo.eval.translation import check_metric_names
 
-    parse_metrics(metrics)  # typos are usage errors before torch even loads
+    check_metric_names(metrics)  # typos are usage errors before torch even loads
     parse_reference(reference)
     check_extractor(feature)
     from ganzoo.eval.api import evaluate
@@ -97,22 +102,32 @@ def _number(value: float | None, std: float | None = None) -> str:
 def _print_table(results: Any, target: str) -> None:
     prov = results.provenance
     rows = []
+    copied = prov.get("copy_input")  # image-to-image models: the score of returning the input unchanged
     for v in results.values:
         better = "higher is better" if v.higher_is_better else "lower is better"
-        rows.append([v.name, _number(v.value, v.std), _number(v.baseline, v.baseline_std), better])
-    echo_table(rows, headers=["metric", "value", "real-vs-real", ""])
+        row = [v.name, _number(v.value, v.std), _number(v.baseline, v.baseline_std)]
+        rows.append(row + ([_number(copied.get(v.name))] if copied is not None else []) + [better])
+    headers = ["metric", "value", "real-vs-real"] + (["copy-input"] if copied is not None else []) + [""]
+    echo_table(rows, headers=headers)
     click.echo()
     reference = prov["reference"]
     ref_name = f"{reference['dataset']}:{reference['split']}" if reference.get("dataset") else reference.get("path")
     ref_n = f" ({reference['num_samples']:,})" if reference.get("num_samples") else ""
-    click.echo(f"{target}: {prov['num_samples']:,} images (seed {prov['seed']}) vs {ref_name}{ref_n}")
+    if prov.get("task") == "image-to-image":
+        click.echo(f"{target}: translated {prov['num_samples']:,} inputs of {ref_name} "
+                   f"({', '.join(prov['directions'])}), compared with their targets")
+    else:
+        click.echo(f"{target}: {prov['num_samples']:,} images (seed {prov['seed']}) vs {ref_name}{ref_n}")
     base = prov.get("baseline")
     if base:
         cached = ", cached" if base.get("cached") else ""
         click.echo(f"real-vs-real: {base['dataset']}:{base['split']} ({base['num_samples']:,}) vs {ref_name}{cached}")
-    extractor = prov["extractor"]
-    click.echo(f"features: {extractor['name']} (sha256 {extractor['sha256'][:12]}…), {prov['precision']} on "
-               f"{prov['device']}; {prov['seconds']['total']:.1f} s")
+    for note in prov.get("notes") or []:
+        if note.startswith("skipped"):
+            click.echo(note)
+    extractor = prov.get("extractor") or prov.get("classifier") or {}
+    network = f"{extractor['name']} (sha256 {extractor['sha256'][:12]}…), " if extractor.get("name") else ""
+    click.echo(f"features: {network}{prov['precision']} on {prov['device']}; {prov['seconds']['total']:.1f} s")
 
 
 COMMANDS = [eval_command]

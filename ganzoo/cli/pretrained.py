@@ -45,34 +45,52 @@ def _where(ctx: click.Context, offline: bool, token: str | None, force_download:
 
 
 @pretrained_group.command("sample")
-@click.option("-n", "--num", "n", default=64, show_default=True, type=click.IntRange(1, 100_000), help="How many images.")
+@click.option("-n", "--num", "n", default=None, type=click.IntRange(1, 100_000),
+              help="How many images [default: 64]. Class-conditional models draw one grid row per class "
+                   "(the --class ones, else all): 10 per class by default, or N spread over the rows, "
+                   "rounded up to fill every row.")
 @click.option("--seed", type=int, default=None, help="Random seed (same seed, same images).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Grid PNG to write [default: samples.png unless --save-dir is given].")
 @click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write one PNG per image into this folder.")
 @click.option("--nrow", type=click.IntRange(1, 1000), default=None, help="Images per grid row [default: ~sqrt(n)].")
-@click.option("--class", "classes", multiple=True, help="Class name or index (repeatable), for class-conditional models.")
+@click.option("--class", "classes", multiple=True,
+              help="Class name (any case) or index, repeatable, for class-conditional models [default: every class].")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: cpu].")
 @hub_options
 @click.pass_context
-def sample_command(ctx: click.Context, n: int, seed: int | None, output: Path | None, save_dir: Path | None,
+def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: Path | None, save_dir: Path | None,
                    nrow: int | None, classes: tuple[str, ...], device: str | None, offline: bool,
                    token: str | None, force_download: bool) -> None:
     """Generate new images into a PNG grid (and/or one PNG per image).
+
+    A class-conditional model draws one grid row per class, in class order (or in the order of
+    the --class options), and prints which class each row shows.
 
     \b
     Examples:
       ganzoo pretrained dcgan-fashion sample
       ganzoo pretrained dcgan-fashion sample -n 16 --seed 0 -o grid.png --nrow 4
+      ganzoo pretrained cgan-fashion sample                     # 10 rows of 10, one per class
       ganzoo pretrained cgan-fashion sample --class Sneaker -n 16
+      ganzoo pretrained cgan-fashion sample --class bag --class 7 -n 8
     """
     from ganzoo.hub.pretrained import load_pretrained
     from ganzoo.images import save_grid, save_images
 
     where = _where(ctx, offline, token, force_download)
     model = load_pretrained(where.pop("name"), device=device, **where)
-    images = model.sample(n, seed=seed, labels=list(classes) or None)
+    rows = _class_rows(model, classes, n)
+    if rows is None:
+        n = 64 if n is None else n
+        images = model.sample(n, seed=seed)
+    else:
+        labels, per_row, names = rows
+        if nrow is None and (len(names) > 1 or n is None):  # -n images of one class fill a square grid
+            nrow = per_row
+        n = labels.numel()
+        images = model.sample(n, seed=seed, labels=labels)
     if output is None and save_dir is None:
         output = Path("samples.png")
     if output is not None:
@@ -81,6 +99,38 @@ def sample_command(ctx: click.Context, n: int, seed: int | None, output: Path | 
     if save_dir is not None:
         paths = save_images(images, save_dir)
         click.echo(f"wrote {len(paths)} images to {save_dir}/")
+    if rows is not None:
+        if len(names) == 1:
+            click.echo(f"class: {names[0]}")
+        elif nrow == per_row:
+            click.echo(f"rows, top to bottom ({per_row} each): {', '.join(names)}")
+        else:
+            click.echo(f"images in order, {per_row} of each class: {', '.join(names)}")
+
+
+#: Images per class when a class-conditional model is sampled without -n.
+PER_CLASS = 10
+
+
+def _class_rows(model: Any, classes: tuple[str, ...], n: int | None) -> tuple[Any, int, list[str]] | None:
+    """Labels for one grid row per class: ``(labels, per_row, row names)``; ``None`` if unconditional.
+
+    The rows are the ``--class`` choices in the order given, or every class in index order; each
+    holds :data:`PER_CLASS` images, or ``n`` spread over the rows and rounded up.
+    """
+    num_classes = int(getattr(model.model, "num_classes", 0) or 0)
+    if not num_classes:
+        if classes:
+            model.labels_for(classes)  # the one-line "not class-conditional; drop --class" error
+        return None
+    chosen = model.labels_for(classes) if classes else None
+    if chosen is None:
+        import torch
+
+        chosen = torch.arange(num_classes)
+    names = model.classes if model.classes and len(model.classes) == num_classes else list(map(str, range(num_classes)))
+    per_row = PER_CLASS if n is None else -(-n // chosen.numel())
+    return chosen.repeat_interleave(per_row), per_row, [str(names[int(i)]) for i in chosen]
 
 
 @pretrained_group.command("info")

@@ -11,7 +11,9 @@ Modules: :mod:`~ganzoo.eval.api` (``evaluate``), :mod:`~ganzoo.eval.features` (e
 :mod:`~ganzoo.eval.metrics` (the metric base class),
 :mod:`~ganzoo.eval.names` (``--metrics``, ``--reference``, ``--feature`` checked without torch),
 :mod:`~ganzoo.eval.sources` (where images come from), :mod:`~ganzoo.eval.cache` (baselines and
-reference features on disk), :mod:`~ganzoo.eval.results` (results and provenance).
+reference features on disk), :mod:`~ganzoo.eval.results` (results and provenance),
+:mod:`~ganzoo.eval.translation` (``evaluate_translation``: L1, FID and class agreement of
+image-to-image models on a dataset split).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _LAZY = {
     "parse_reference": "ganzoo.eval.names",
     "build_metric": "ganzoo.eval.metrics",
     "cache_dir": "ganzoo.eval.cache",
+    "evaluate_translation": "ganzoo.eval.translation",
+    "TranslationResults": "ganzoo.eval.translation",
 }
 
 __all__ = sorted(_LAZY)

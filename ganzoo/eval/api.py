@@ -57,6 +57,9 @@ def evaluate(
     ``"fid,kid,is,pr"`` (the default) or a list; ``metric_settings={"kid": {"subsets": 50}}``
     overrides a metric's defaults. ``device="auto"`` keeps a model object on its own device (a name
     goes to CUDA or MPS when there is one). ``progress=None`` shows bars when stderr is a terminal.
+    An image-to-image model is scored by :func:`ganzoo.eval.translation.evaluate_translation` on
+    its training dataset's test split (or ``reference``, a ``DATASET:SPLIT``), with ``metrics``
+    ``l1,fid,class-agreement`` by default.
 
     >>> results = evaluate("dcgan-fashion", num_samples=10_000)      # doctest: +SKIP
     >>> results["FID[fmnist-cnn]"], results.get("FID").baseline       # doctest: +SKIP
@@ -68,14 +71,24 @@ def evaluate(
         raise UsageError(f"--num-samples must be at least 2, got {num_samples}")
     if int(batch_size) < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
+    from ganzoo.eval.translation import check_metric_names, load_translator
+
+    check_metric_names(metrics)  # names of generator or translator metrics: typos fail before anything loads
+    ref_spec = parse_reference(str(reference))
+    check_extractor(feature)
+    translator = load_translator(target, offline=offline)
+    if translator is not None:  # image-to-image: translate a dataset split instead of sampling
+        return translator.evaluate(
+            reference=None if str(reference) == DEFAULT_REFERENCE else reference, metrics=metrics,
+            num_samples=num_samples, feature=feature, feature_weights=feature_weights, seed=seed,
+            batch_size=batch_size, device=device, precision=precision, baseline=baseline,
+            metric_settings=metric_settings, progress=progress)
     names = parse_metrics(metrics)
     settings = dict(metric_settings or {})
     unknown = sorted(set(settings) - set(names))
     if unknown:
         raise UsageError(f"settings given for metric(s) not being computed: {', '.join(unknown)}")
     chosen = {name: build_metric(name, settings.get(name)) for name in names}
-    ref_spec = parse_reference(str(reference))
-    check_extractor(feature)
     show = sys.stderr.isatty() if progress is None else progress
     dev = _model_device(target) if str(device) == "auto" else None
     dev = dev or select_device(str(device))
@@ -91,6 +104,8 @@ def evaluate(
     source = resolve_target(target, size=extractor.input_size, channels=extractor.input_channels, device=dev,
                             offline=offline)
     n_fake = source.count(int(num_samples))
+    labelled = [name for name, metric in chosen.items() if _needs_labels(metric)]
+    fake_labels = _class_labels(source, n_fake, job.seed, labelled, extractor) if labelled else None
     fake, _ = job.features(source, n_fake, "generating" if source.length is None else "target images")
     seconds["target"] = time.perf_counter() - tick
 
@@ -106,15 +121,20 @@ def evaluate(
     tick = time.perf_counter()
     values: dict[str, dict[str, float]] = {}
     for name, metric in chosen.items():
-        values[name] = metric.compute(fake, real if metric.needs_reference else None, seed=job.seed)
+        values[name] = _compute(metric, fake, real, fake_labels, job.seed)
     seconds["metrics"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     base_spec = ref_spec.baseline() if baseline else None
     base_values: dict[str, dict[str, float]] = {}
     base_info: dict[str, Any] | None = None
-    if base_spec is not None:
-        base_values, base_info = _baselines(job, chosen, base_spec, ref_spec, real, n_fake, n_ref)
+    unlabelled = {name: metric for name, metric in chosen.items() if name not in labelled}
+    if base_spec is not None and unlabelled:
+        base_values, base_info = _baselines(job, unlabelled, base_spec, ref_spec, real, n_fake, n_ref)
+    labelled_info = None
+    if baseline and labelled:
+        labelled_values, labelled_info = _labelled_baselines(job, {n: chosen[n] for n in labelled}, ref_spec, n_fake)
+        base_values.update(labelled_values)
     seconds["baseline"] = time.perf_counter() - tick
     seconds["total"] = time.perf_counter() - started
 
@@ -126,6 +146,7 @@ def evaluate(
         "reference": {**ref_spec.describe(), "num_samples": n_ref if needs_reference else None,
                       "cached": ref_cached},
         "baseline": base_info,
+        "class_baseline": labelled_info,
         "extractor": {**extractor.describe(), "weights": extractor.weights_path},
         "seed": job.seed,
         "batch_size": job.batch_size,
@@ -213,6 +234,55 @@ def _baselines(job: _Job, chosen: dict[str, Metric], base_spec: ReferenceSpec, r
     info = {**base_spec.describe(), "num_samples": n_base, "cached": cached_all,
             "against": str(ref_spec), "cache": str(eval_cache.cache_dir()) if job.cache else None}
     return found, info
+
+
+def _needs_labels(metric: Metric) -> bool:
+    """Class-fidelity metrics take the class each image was made for (``compute(..., labels=)``)."""
+    return bool(getattr(metric, "needs_labels", False))
+
+
+def _compute(metric: Metric, fake: Features, real: Features | None, labels: Tensor | None,
+             seed: int) -> dict[str, float]:
+    reference = real if metric.needs_reference else None
+    if _needs_labels(metric):
+        return metric.compute(fake, reference, seed=seed, labels=labels)  # type: ignore[call-arg]
+    return metric.compute(fake, reference, seed=seed)
+
+
+def _class_labels(source: ImageSource, n: int, seed: int, names: list[str], extractor: FeatureExtractor) -> Tensor:
+    """The class of each image ``source`` yields, checked against the classifier, before any is made."""
+    wanted = ", ".join(names)
+    what = source.description.get("name") or source.description.get("path") or "this target"
+    if not extractor.num_classes:
+        raise UsageError(f"{wanted} needs a classifier, and feature extractor '{extractor.name}' has none; "
+                         f"use --feature fmnist-cnn")
+    labels = source.labels(n, seed)
+    if labels is None:
+        raise UsageError(f"{wanted} needs images made for known classes, and {what} has none "
+                         f"(it is not class-conditional); evaluate a class-conditional model, or drop {wanted}")
+    if source.num_classes != extractor.num_classes:
+        raise UsageError(f"{what} has {source.num_classes} classes but classifier '{extractor.name}' knows "
+                         f"{extractor.num_classes}; {wanted} needs a model trained on all the classes of "
+                         f"the classifier's dataset ({extractor.domain or 'its own'})")
+    return labels
+
+
+def _labelled_baselines(job: _Job, chosen: dict[str, Metric], ref_spec: ReferenceSpec,
+                        n_fake: int) -> tuple[dict[str, dict[str, float]], dict[str, Any] | None]:
+    """Class-fidelity metrics on real data: the reference images scored with their true labels.
+
+    The classifier learnt the train split, so the other-split baseline would flatter it; its
+    accuracy on the reference (held-out test images by default) is what a generator can hope for.
+    """
+    extractor = job.extractor
+    source = ref_spec.source(size=extractor.input_size, channels=extractor.input_channels)
+    n = source.count(n_fake)
+    labels = source.labels(n, job.seed)
+    if labels is None or source.num_classes != extractor.num_classes:
+        return {}, None  # images without (the classifier's) classes: nothing to compare with
+    real, cached = job.features(source, n, "reference")
+    found = {name: _compute(metric, real, None, labels, job.seed) for name, metric in chosen.items()}
+    return found, {**ref_spec.describe(), "num_samples": n, "labels": "true", "cached": cached}
 
 
 def _rows(chosen: dict[str, Metric], values: dict[str, dict[str, float]], base_values: dict[str, dict[str, float]],

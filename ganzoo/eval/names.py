@@ -67,8 +67,8 @@ def parse_metrics(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
     table = _aliases()
     names: list[str] = []
     for item in wanted:
-        if item == "all":
-            candidates = list(DEFAULT_METRICS) + [s.name for s in metric_specs()]
+        if item == "all":  # metrics that need class labels apply to some models only: ask by name
+            candidates = list(DEFAULT_METRICS) + [s.name for s in metric_specs() if not s.metadata.get("needs_labels")]
         elif item in table:
             candidates = [table[item]]
         else:

@@ -25,12 +25,17 @@ class ImageSource:
 
     ``length`` is ``None`` for generators (as many as asked for). ``cache_id`` is set for sources
     whose images never change (dataset splits), so their features may be cached on disk.
+    ``make_labels(n, seed)`` gives the class of each of those images (the class a conditional
+    generator was asked for, or a labelled dataset's label), and ``num_classes`` how many there
+    are; class-fidelity metrics need them. Both are unset for images without classes.
     """
 
     description: dict[str, Any]
     length: int | None
     make_batches: Callable[[int, int, int], Iterator[Tensor]]
     cache_id: dict[str, Any] | None = None
+    make_labels: Callable[[int, int], Tensor] | None = None
+    num_classes: int = 0
 
     def count(self, n: int) -> int:
         """How many images ``batches(n, ...)`` yields."""
@@ -38,6 +43,10 @@ class ImageSource:
 
     def batches(self, n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
         return self.make_batches(self.count(n), batch_size, seed)
+
+    def labels(self, n: int, seed: int) -> Tensor | None:
+        """The classes of the images ``batches(n, ..., seed)`` yields, in order (``None``: no classes)."""
+        return None if self.make_labels is None else self.make_labels(self.count(n), seed)
 
 
 # -- generators -----------------------------------------------------------------------------------
@@ -49,12 +58,17 @@ def generator_source(model: nn.Module, description: dict[str, Any]) -> ImageSour
         raise UsageError(f"a {task} model makes images from inputs, so it cannot be sampled on its own; "
                          f"save its outputs to a folder and evaluate that folder")
 
-    def batches(n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
+    latent_dim = int(getattr(model, "latent_dim", 0) or 0)
+    num_classes = int(getattr(model, "num_classes", 0) or 0)
+
+    def draws(n: int, seed: int) -> tuple[torch.Generator, Tensor | None, Tensor | None]:
         generator = torch.Generator().manual_seed(seed)
-        latent_dim = int(getattr(model, "latent_dim", 0) or 0)
-        num_classes = int(getattr(model, "num_classes", 0) or 0)
         z = torch.randn(n, latent_dim, generator=generator) if latent_dim else None
         labels = torch.randint(0, num_classes, (n,), generator=generator) if num_classes else None
+        return generator, z, labels
+
+    def batches(n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
+        generator, z, labels = draws(n, seed)
         device = next(model.parameters()).device
         for start in range(0, n, batch_size):
             stop = min(n, start + batch_size)
@@ -66,19 +80,23 @@ def generator_source(model: nn.Module, description: dict[str, Any]) -> ImageSour
                     images = model.sample(stop - start, labels=batch_labels, generator=generator)
             yield images.float().clamp(-1, 1)
 
-    return ImageSource(description, None, batches)
+    make_labels = (lambda n, seed: draws(n, seed)[2]) if num_classes else None
+    return ImageSource(description, None, batches, make_labels=make_labels, num_classes=num_classes)
 
 
 # -- datasets and folders --------------------------------------------------------------------------
 def dataset_source(dataset: Any, description: dict[str, Any], *, cacheable: bool) -> ImageSource:
     """Images of a dataset: all of them in order when ``n`` covers it, else a seeded random subset."""
 
-    def batches(n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
+    def indices(n: int, seed: int) -> Tensor:
         total = len(dataset)
         if n >= total:
-            index = torch.arange(total)
-        else:  # sorted, so in-memory sets are read in order and folders file by file
-            index = torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
+            return torch.arange(total)
+        # sorted, so in-memory sets are read in order and folders file by file
+        return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
+
+    def batches(n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
+        index = indices(n, seed)
         get_batch = getattr(dataset, "get_batch", None)
         for start in range(0, len(index), batch_size):
             chunk = index[start:start + batch_size]
@@ -88,8 +106,15 @@ def dataset_source(dataset: Any, description: dict[str, Any], *, cacheable: bool
                 images = torch.stack([dataset[int(i)]["image"] for i in chunk])
             yield images.float()
 
+    def labels(n: int, seed: int) -> Tensor:
+        return torch.as_tensor(all_labels, dtype=torch.long).reshape(-1)[indices(n, seed)]
+
     cache_id = {**description, "length": len(dataset)} if cacheable else None
-    return ImageSource(description, len(dataset), batches, cache_id)
+    num_classes = int(getattr(getattr(dataset, "info", None), "num_classes", 0) or 0)
+    all_labels = getattr(dataset, "labels", None) if num_classes else None
+    return ImageSource(description, len(dataset), batches, cache_id,
+                       make_labels=labels if all_labels is not None else None,
+                       num_classes=num_classes if all_labels is not None else 0)
 
 
 def folder_source(folder: Path, *, size: int, channels: int) -> ImageSource:

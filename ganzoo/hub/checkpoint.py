@@ -78,8 +78,24 @@ def checkpoint_config(
         "ganzoo_version": ganzoo.__version__,
         "torch_version": torch.__version__.split("+")[0],
     }
+    if model.task == "image-to-image":
+        config.update(translation_facts(model))
     config.update(extra or {})
     return config
+
+
+def translation_facts(model: GAN) -> dict[str, Any]:
+    """What an image-to-image checkpoint adds to its config: input shape, directions, domain names.
+
+    A loader checks the rebuilt model against these, and ``ganzoo translate`` reads them to
+    size its inputs and offer ``--direction`` choices before any weights load.
+    """
+    input_shape = tuple(getattr(model, "input_shape", None) or model.image_shape)
+    return {
+        "input_shape": [int(d) for d in input_shape],
+        "directions": list(getattr(model, "directions", None) or ("a2b",)),
+        "domains": dict(getattr(model, "domains", None) or model.config.get("domains") or {}),
+    }
 
 
 def _cast(state: Mapping[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -184,6 +200,7 @@ def load_checkpoint(folder: str | Path, *, discriminator: bool = False) -> tuple
     folder = Path(folder)
     config = read_config(folder)
     model = build_from_config(config)
+    _check_rebuilt(model, config, folder)
     weights = config.get("weights", {})
     load_weights_strict(model.generator, folder / weights.get("generator", WEIGHT_FILES["generator"]), "generator")
     if discriminator:
@@ -192,6 +209,21 @@ def load_checkpoint(folder: str | Path, *, discriminator: bool = False) -> tuple
         load_weights_strict(model.discriminator, folder / weights["discriminator"], "discriminator")
     model.eval()
     return model, config
+
+
+def _check_rebuilt(model: GAN, config: Mapping[str, Any], folder: Path) -> None:
+    """The rebuilt model must be the one ``config.json`` describes (task, shapes, directions)."""
+    where = folder / CONFIG_NAME
+    if config.get("task") and config["task"] != model.task:
+        raise CheckpointError(f"{where} says task '{config['task']}' but its architecture builds a "
+                              f"{model.task} model; the plugin version differs: re-export the checkpoint")
+    if model.task != "image-to-image":
+        return
+    facts = translation_facts(model)
+    for key in ("input_shape", "directions"):
+        if key in config and list(config[key]) != facts[key]:
+            raise CheckpointError(f"{where} records {key} {list(config[key])} but the rebuilt model has "
+                                  f"{facts[key]}; the plugin version differs: re-export the checkpoint")
 
 
 def verify_sha256(folder: str | Path, expected: Mapping[str, str], source: str) -> None:

@@ -41,10 +41,28 @@ def _training_facts(run_config: dict[str, Any], state: dict[str, Any]) -> dict[s
     }
 
 
-def _evaluate(model: Any, dataset_name: str | None, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
-    """Score the exported generator against its dataset's test split (or the given reference)."""
-    from ganzoo.eval import checkpoint_metrics, evaluate
+def _evaluate(model: Any, dataset: dict[str, Any], evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Score the exported generator against its dataset's test split (or the given reference).
 
+    An image-to-image model translates the test split's inputs instead, and is scored against
+    their targets (:func:`ganzoo.eval.translation.evaluate_translation`).
+    """
+    from ganzoo.eval import checkpoint_metrics, evaluate
+    from ganzoo.translation import is_translator
+
+    dataset_name = dataset.get("name")
+    if is_translator(model):
+        from ganzoo.eval.translation import evaluate_translation
+
+        results = evaluate_translation(
+            model,
+            dataset=evaluation.get("reference") or dataset_name,
+            dataset_options=None if evaluation.get("reference") else dataset.get("options"),
+            metrics=evaluation["metrics"],
+            num_samples=int(evaluation.get("num_samples") or 10_000),
+            feature=evaluation.get("feature") or "fmnist-cnn",
+        )
+        return results.checkpoint_metrics()
     reference = evaluation.get("reference") or (f"{dataset_name}:test" if dataset_name else None)
     if reference is None:
         raise UsageError("the run does not name its dataset; pass --reference DATASET:SPLIT or an image folder")
@@ -93,16 +111,23 @@ def export_run(
     model, run_config, state = load_run(run_dir, ema=ema, checkpoint=checkpoint, with_state=True)
     used_ema = bool(state.get("ema_loaded"))
     dataset = run_config.get("dataset") or {}
-    dataset_name = dataset.get("name") if isinstance(dataset, dict) else dataset
+    if not isinstance(dataset, dict):
+        dataset = {"name": dataset}
+    dataset_name = dataset.get("name")
     classes = None
-    if model.num_classes and dataset_name:
-        from ganzoo.registry import get_registry
+    if model.num_classes:
+        # The run's own class names first: a classes= subset is relabelled 0..k-1 in class order.
+        classes = (dataset.get("info") or {}).get("classes")
+        if not classes and dataset_name:
+            from ganzoo.registry import get_registry
 
-        registry = get_registry("datasets")
-        if dataset_name in registry:
-            classes = registry.get(dataset_name).metadata.get("classes")
+            registry = get_registry("datasets")
+            if dataset_name in registry:
+                classes = registry.get(dataset_name).metadata.get("classes")
+        if classes and len(classes) != model.num_classes:
+            classes = None  # names that do not match the model would mislabel every class
     if evaluation:
-        metrics = _evaluate(model, dataset_name, evaluation)
+        metrics = _evaluate(model, dataset, evaluation)
     config = checkpoint_config(
         model,
         architecture=run_config["architecture"]["name"],

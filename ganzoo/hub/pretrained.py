@@ -19,6 +19,7 @@ from ganzoo.hub.checkpoint import build_from_config, load_checkpoint, write_chec
 from ganzoo.hub.download import Resolved, download_repo, resolve
 from ganzoo.io import atomic_write
 from ganzoo.models import GAN
+from ganzoo.translation import directions_of, domains_of, is_translator, translate
 
 SAMPLES_NAME = "samples.png"
 
@@ -33,6 +34,11 @@ class PretrainedGAN(
 
     >>> model = ganzoo.load_pretrained("dcgan-fashion")     # doctest: +SKIP
     >>> images = model.sample(16, seed=0)                     # [16, 1, 28, 28] in [-1, 1]
+
+    Image-to-image models translate instead of sampling:
+
+    >>> pix2pix = ganzoo.load_pretrained("pix2pix-edges2fashion")   # doctest: +SKIP
+    >>> garments = pix2pix.translate(edge_maps)                       # same size as edge_maps
     """
 
     def __init__(self, config: dict, model: GAN | None = None) -> None:
@@ -41,6 +47,9 @@ class PretrainedGAN(
         self.model.eval()
         self.source: str = "in memory"
         self.name: str | None = None
+        #: Test items for an image-to-image model's ``samples.png`` (default: its dataset's test split).
+        self.examples_dataset: Any = None
+        self._samples_note: str | None = None
 
     @property
     def generator(self) -> torch.nn.Module:
@@ -49,6 +58,42 @@ class PretrainedGAN(
     @property
     def classes(self) -> list[str] | None:
         return self.config.get("classes")
+
+    @property
+    def task(self) -> str:
+        return self.model.task
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """The directions an image-to-image model translates (``("a2b",)``, ``("a2b", "b2a")``)."""
+        return directions_of(self.model) if is_translator(self.model) else ()
+
+    @property
+    def domains(self) -> dict[str, str]:
+        """Names of an image-to-image model's domains, ``{"a": "edge map", "b": "garment"}``."""
+        return domains_of(self.model) or dict(self.config.get("domains") or {})
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """(C, H, W) of an image-to-image model's inputs; ``None`` for generators."""
+        if not is_translator(self.model):
+            return None
+        return tuple(int(d) for d in (getattr(self.model, "input_shape", None) or self.model.image_shape))
+
+    @torch.no_grad()
+    def translate(self, inputs: torch.Tensor, direction: str | None = None, *, batch_size: int = 64) -> torch.Tensor:
+        """Translate images ``[N, C, H, W]`` (or one ``[C, H, W]``) in [-1, 1]; outputs keep the inputs' size.
+
+        Inputs of another size are resized (antialiased) to the model's input size and the outputs
+        resized back, so large inputs come out upsampled from the model's resolution. ``direction``
+        defaults to the model's first (``a2b``).
+
+        >>> boots = ganzoo.load_pretrained("cyclegan-sneaker2boot").translate(sneakers)   # doctest: +SKIP
+        """
+        if not is_translator(self.model):
+            raise UsageError(f"{self.name or 'this model'} is {self.model.task}: it makes images from noise, not "
+                             f"from inputs; use model.sample(n) or 'ganzoo pretrained {self.name or 'NAME'} sample'")
+        return translate(self.model, inputs, direction, batch_size=batch_size)
 
     def to(self, device: str | torch.device) -> "PretrainedGAN":
         self.model.to(device)
@@ -74,6 +119,9 @@ class PretrainedGAN(
     @torch.no_grad()
     def sample(self, n: int = 64, *, seed: int | None = None, labels: Sequence[str | int] | torch.Tensor | None = None) -> torch.Tensor:
         """``n`` images in [-1, 1]; the same seed gives the same images on any machine's CPU."""
+        if is_translator(self.model):
+            raise UsageError(f"{self.name or 'this model'} is image-to-image: it needs input images; use "
+                             f"model.translate(images) or 'ganzoo translate {self.name or 'NAME'} INPUT -o OUT'")
         if n < 1:
             raise UsageError("the number of samples must be at least 1")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -89,10 +137,40 @@ class PretrainedGAN(
         from ganzoo.images import save_grid
 
         write_checkpoint(save_directory, self.model, self.config)
-        images = self.sample(64, seed=0)
-        save_grid(images, Path(save_directory) / SAMPLES_NAME, nrow=8)
+        if is_translator(self.model):
+            self._samples_note = self._save_examples(Path(save_directory) / SAMPLES_NAME)
+        elif self.model.num_classes:  # one row of 8 per class, in class order (the card names the rows)
+            labels = torch.arange(self.model.num_classes).repeat_interleave(8)
+            save_grid(self.sample(labels.numel(), seed=0, labels=labels), Path(save_directory) / SAMPLES_NAME, nrow=8)
+        else:
+            save_grid(self.sample(64, seed=0), Path(save_directory) / SAMPLES_NAME, nrow=8)
         with atomic_write(Path(save_directory) / "README.md", "w") as handle:
             handle.write(str(self.generate_model_card()))
+
+    def _save_examples(self, path: Path) -> str | None:
+        """Translation examples from the training dataset's test split; why not, when they cannot be made."""
+        from ganzoo.data import build_dataset
+        from ganzoo.errors import GanzooError
+        from ganzoo.images import save_grid
+        from ganzoo.train.sampling import TranslationExamples
+
+        dataset = self.examples_dataset
+        if dataset is None:
+            recorded = (self.config.get("training") or {}).get("dataset")
+            recorded = recorded if isinstance(recorded, dict) else {"name": recorded}
+            name, options = recorded.get("name"), recorded.get("options") or {}
+            if not name:
+                return "the checkpoint does not record its dataset, so there are no test inputs to show"
+            try:
+                try:
+                    dataset = build_dataset(name, "test", **options)
+                except UsageError:  # a dataset without a test split
+                    dataset = build_dataset(name, recorded.get("split") or "train", **options)
+            except GanzooError as exc:
+                return f"its dataset '{name}' could not be read when this folder was written ({exc})"
+        examples = TranslationExamples.from_dataset(self.model, dataset, 8 * len(self.directions))
+        save_grid(examples.tiles(self.model), path, nrow=examples.nrow)
+        return None
 
     @classmethod
     def _from_pretrained(
@@ -120,7 +198,8 @@ class PretrainedGAN(
         return instance
 
     def generate_model_card(self, *args: Any, **kwargs: Any) -> ModelCard:
-        return build_card(self.config, name=self.name, load_as=getattr(self, "load_as", None))
+        return build_card(self.config, name=self.name, load_as=getattr(self, "load_as", None),
+                          samples_note=self._samples_note)
 
 
 def load_pretrained(

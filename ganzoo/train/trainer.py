@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from ganzoo.errors import TrainingError, UsageError
 from ganzoo.losses import build_objective
-from ganzoo.models import GAN, build_model
+from ganzoo.models import GAN, build_model, penalty_caveat
 from ganzoo.registry import get_registry
 from ganzoo.train import checkpoints as ckpt
 from ganzoo.train import distributed as dist_utils
@@ -50,6 +50,9 @@ class Trainer:
     def __init__(self, config: TrainConfig, *, dataset: Dataset | None = None, model: GAN | None = None) -> None:
         if not config.arch and model is None:
             raise UsageError("no architecture given; name one, like 'ganzoo train vanilla --dataset fake'")
+        if model is None and get_registry("architectures").get(config.arch).metadata.get("task") == "style-transfer":
+            raise UsageError(f"'{config.arch}' is a style-transfer method with no trainer (nothing is learned); "
+                             f"run 'ganzoo style-transfer CONTENT STYLE -o OUT.png' instead")
         if not config.dataset and dataset is None:
             raise UsageError("no dataset given; pass --dataset NAME (see 'ganzoo list datasets')")
         self.config = config
@@ -72,6 +75,9 @@ class Trainer:
         fill = {"image_size": getattr(info, "size", None), "channels": getattr(info, "channels", None)}
         if spec.metadata.get("task") == "class-conditional":
             fill["num_classes"] = getattr(info, "num_classes", None)
+        if spec.metadata.get("task") == "image-to-image":  # the inputs' channels and the domains' names
+            fill["in_channels"] = getattr(info, "source_channels", None) or _source_channels(dataset)
+            fill["domains"] = getattr(info, "domains", None)
         for key, value in fill.items():  # match the data unless the user said otherwise
             if key in accepted and key not in kwargs and value:
                 kwargs[key] = value
@@ -79,14 +85,27 @@ class Trainer:
 
     def _check_shapes(self, model: GAN, dataset: Dataset) -> None:
         expected = tuple(getattr(model, "image_shape", ()) or ())
-        image = dataset[0]["image"]
+        item = dataset[0]
+        image = item["image"]
+        name = self.config.arch or type(model).__name__
         if expected and tuple(image.shape) != expected:
             c, h, w = image.shape
             raise UsageError(
-                f"{self.config.arch or type(model).__name__} makes {'x'.join(map(str, expected))} images but "
+                f"{name} makes {'x'.join(map(str, expected))} images but "
                 f"dataset '{self.config.dataset}' gives {c}x{h}x{w}; pass --set image_size={h} --set channels={c} "
                 f"or --data size={expected[-1]}"
             )
+        if getattr(model, "task", None) != "image-to-image":
+            return
+        if "source" not in item:
+            raise UsageError(f"{name} translates images, but the items of dataset '{self.config.dataset}' have no "
+                             f"'source' image; use an image-to-image dataset (see 'ganzoo list datasets')")
+        wanted = tuple(getattr(model, "input_shape", ()) or expected)
+        if wanted and tuple(item["source"].shape) != wanted:
+            c, h, w = item["source"].shape
+            raise UsageError(f"{name} reads {'x'.join(map(str, wanted))} input images but dataset "
+                             f"'{self.config.dataset}' gives {c}x{h}x{w}; pass --set in_channels={c} or "
+                             f"--set image_size={h}, or resize the data")
 
     def _regularisers(self) -> dict[str, float]:
         losses = get_registry("losses")
@@ -164,9 +183,13 @@ class Trainer:
                                    "resumed_argv": list(cfg.argv)}
                 write_run_config(run_dir, description)
             self.model, self.dataset, self.ema = gan, dataset, ema  # for callers of the API
-            samples = FixedSamples(gan, dataset, cfg.sample_count, seed=cfg.seed, ema=ema)
+            samples = FixedSamples(gan, dataset, cfg.sample_count, seed=cfg.seed, ema=ema,
+                                   data_options=cfg.data_options if self.dataset is None else None)
             reporter = Reporter(run_dir, total_steps=total, start_step=step, enabled=info.is_main,
                                 quiet=cfg.quiet, tensorboard=cfg.tensorboard)
+            caveat = penalty_caveat(gan, objective)
+            if caveat:
+                reporter.message(caveat)
             if resumed_from is not None:
                 reporter.message(f"ganzoo: resuming {run_dir} from {resumed_from.name}")
             previous_signals = self._install_signals()
@@ -233,6 +256,15 @@ def _keyword_names(factory: Any) -> set[str]:
         if isinstance(returned, type) and returned is not type(None):
             names |= _keyword_names(returned)
     return names
+
+
+def _source_channels(dataset: Dataset) -> int | None:
+    """The channels of the first item's ``source`` image, for datasets whose info does not say."""
+    try:
+        source = dataset[0].get("source")  # type: ignore[union-attr]
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
+    return int(source.shape[0]) if isinstance(source, torch.Tensor) and source.dim() == 3 else None
 
 
 def _build_dataset(cfg: TrainConfig) -> Dataset:

@@ -62,6 +62,11 @@ def register_metrics(register):
     for name, (cls, summary, metadata) in _METRICS.items():
         register(name, f"ganzoo_metrics.fidelity:{cls}", summary=summary, tags=["metric"],
                  metadata={"role": "metric", **metadata})
+    register("class-accuracy", "ganzoo_metrics.class_fidelity:ClassAccuracy",
+             summary="Class fidelity: how often the classifier sees the class a conditional model was asked for",
+             tags=["metric", "class-conditional"],
+             metadata={"role": "metric", "outputs": ["ClassAccuracy"], "higher_is_better": ["ClassAccuracy"],
+                       "aliases": ["acc", "class-acc"], "reference": False, "needs_labels": True})
     for name, (target, summary, tags, metadata) in _EXTRACTORS.items():
         register(name, target, summary=summary, tags=["feature-extractor", *tags],
                  metadata={"role": "feature-extractor", **metadata})

@@ -1,3 +1,24 @@
-"""Hooks of the style plugin (torch-free)."""
+"""Hooks of the neural-style plugin (torch-free)."""
 
-from ganzoo import hookimpl  # noqa: F401
+from ganzoo import hookimpl
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        "neural-style",
+        "ganzoo_style.model:NeuralStyle",
+        summary="Neural style transfer (Gatys et al. 2016): optimise an image's VGG19 features; no training",
+        tags=["style-transfer", "vgg19", "optimisation"],
+        metadata={
+            "task": "style-transfer",
+            "paper": "arXiv:1508.06576",
+            "defaults": {
+                "weights": "imagenet: torchvision's VGG19_Weights.IMAGENET1K_V1 (vgg19-dcbb9e9d.pth)",
+                "layers": "content relu4_2; style relu1_1, relu2_1, relu3_1, relu4_1, relu5_1",
+                "optimizer": "L-BFGS, 300 steps; content weight 1, style weight 1000, tv weight 1",
+            },
+            "command": "ganzoo style-transfer CONTENT STYLE -o OUT.png",
+            "test_kwargs": {"weights": "random"},
+        },
+    )
