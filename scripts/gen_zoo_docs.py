@@ -35,41 +35,74 @@ def render() -> str:
         folder = Path(str(spec.load()))
         config = read_config(folder)
         training = config.get("training") or {}
-        image = config["image"]
-        lines += [
-            f"## `{spec.name}`",
-            "",
-            spec.summary + ".",
-            "",
-            f"- architecture: `{config['architecture']['name']}` ({config['task']}), "
-            f"{image['channels']}x{image['height']}x{image['width']} images, "
-            f"{config['latent']['dim']}-d latent",
-            f"- dataset: {spec.metadata.get('dataset', '?')}; trained for {training.get('steps', '?')} steps",
-            f"- weights: {config['weights']['dtype']}"
-            f"{', EMA' if config['weights'].get('ema') else ''}, "
-            f"{spec.metadata.get('size_bytes', 0) / 2**20:.1f} MB, bundled in plugin `{spec.plugin}`",
-            f"- license: {spec.metadata.get('license', 'see the card')}",
-            "",
-            "```bash",
-            f"ganzoo pretrained {spec.name} sample -o samples.png",
-            "```",
-            "",
-        ]
+        lines += [f"## `{spec.name}`", "", spec.summary + ".", "", *_facts(spec, config), "", "```bash",
+                  *_usage(spec.name, config), "```", ""]
         if training.get("command"):
             lines += ["Trained with:", "", "```bash", training["command"], "```", ""]
-        metrics = config.get("metrics") or []
-        if metrics:
-            lines += ["| metric | value | real vs real | samples | reference |", "|---|---|---|---|---|"]
-            for m in metrics:
-                baseline = m.get("real_vs_real")
-                lines.append(
-                    f"| {m['name']} | {m['value']:.4g} | {'' if baseline is None else f'{baseline:.4g}'} | "
-                    f"{m.get('num_samples', '')} | {m.get('dataset', '')}:{m.get('split', '')} |"
-                )
-            lines.append("")
+        lines += _metric_table(config.get("metrics") or [])
         relative = os.path.relpath(folder / "samples.png", OUTPUT.parent)
         lines += [f"![samples of {spec.name}]({relative})", ""]
     return "\n".join(lines)
+
+
+def _shape(spec: dict) -> str:
+    return f"{spec['channels']}x{spec['height']}x{spec['width']}"
+
+
+def _facts(spec, config: dict) -> list[str]:
+    """The bullet list under a model's heading: what it is, what it was trained on, its files."""
+    training = config.get("training") or {}
+    image = config["image"]
+    if config["task"] == "image-to-image":
+        domains = config.get("domains") or {}
+        ways = ", ".join(f"`{d}`" + (f" ({domains[d[0]]} -> {domains[d[2]]})" if d[0] in domains and d[2] in domains
+                                     else "") for d in config.get("directions") or ["a2b"])
+        inputs = config.get("input_shape")
+        source = f"{inputs[0]}x{inputs[1]}x{inputs[2]}" if inputs else "?"
+        what = f"{source} inputs -> {_shape(image)} outputs; directions {ways}"
+    else:
+        what = f"{_shape(image)} images, {config['latent']['dim']}-d latent"
+        if config.get("classes"):
+            what += f", {len(config['classes'])} classes ({', '.join(config['classes'])})"
+    return [
+        f"- architecture: `{config['architecture']['name']}` ({config['task']}), {what}",
+        f"- dataset: {spec.metadata.get('dataset', '?')}; trained for {training.get('steps', '?')} steps",
+        f"- weights: {config['weights']['dtype']}{', EMA' if config['weights'].get('ema') else ''}, "
+        f"{spec.metadata.get('size_bytes', 0) / 2**20:.1f} MB, bundled in plugin `{spec.plugin}`",
+        f"- license: {spec.metadata.get('license', 'see the card')}",
+    ]
+
+
+def _usage(name: str, config: dict) -> list[str]:
+    """Commands that use the model, for its task."""
+    if config["task"] == "image-to-image":
+        commands = [f"ganzoo translate {name} input.png -o output.png"]
+        commands += [f"ganzoo translate {name} input.png -o output.png --direction {d}"
+                     for d in (config.get("directions") or [])[1:]]
+        return commands
+    if config.get("classes"):
+        return [f"ganzoo pretrained {name} sample -o samples.png            # one row per class",
+                f"ganzoo pretrained {name} sample --class {config['classes'][-1]!r} -n 16 -o one-class.png"]
+    return [f"ganzoo pretrained {name} sample -o samples.png"]
+
+
+def _metric_table(metrics: list[dict]) -> list[str]:
+    if not metrics:
+        return []
+    copy = any(m.get("copy_input") is not None for m in metrics)
+    header = "| metric | value | real vs real |" + (" copy the input |" if copy else "") + " samples | reference |"
+    lines = [header, "|---" * (header.count("|") - 1) + "|"]
+    for m in metrics:
+        cells = [m["name"], f"{m['value']:.4g}", _number(m.get("real_vs_real"))]
+        if copy:
+            cells.append(_number(m.get("copy_input")))
+        cells += [str(m.get("num_samples", "")), f"{m.get('dataset', '')}:{m.get('split', '')}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _number(value) -> str:
+    return "" if value is None else f"{value:.4g}"
 
 
 def main() -> int:
