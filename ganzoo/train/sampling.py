@@ -70,9 +70,13 @@ class FixedSamples:
 
     @property
     def nrow(self) -> int:
-        """Tiles per grid row: square for samples, whole example tuples for translations."""
+        """Tiles per grid row: whole example tuples for translations, one column per class for
+        class-conditional models (labels cycle through the classes), else square."""
         if self.examples is not None:
             return self.examples.nrow
+        classes = getattr(self.gan, "num_classes", 0)
+        if classes and self.count >= classes:
+            return classes
         return max(1, round(self.count ** 0.5))
 
     def write_grid(self, path: Path, step: int | None = None) -> Path:
