@@ -24,6 +24,6 @@ ganzoo train cyclegan --dataset fashion-domains --epochs 16 --batch-size 32 --se
   --set base_channels=16 --set n_blocks=3 --set d_channels=32 --set cycle_weight=5 --set identity_weight=0 \
   --checkpoint-every 500 --log-every 20 --out runs/cyclegan-sneaker2boot --quiet
 ganzoo export runs/cyclegan-sneaker2boot plugins/ganzoo_cyclegan/pretrained/cyclegan-sneaker2boot --dtype float16 \
-  --name cyclegan-sneaker2boot --metrics fid,class-agreement --eval-samples 1000 --overwrite
+  --name cyclegan-sneaker2boot --metrics fid,class-accuracy --eval-samples 1000 --overwrite
 sha256sum plugins/ganzoo_cyclegan/pretrained/cyclegan-sneaker2boot/*
 du -sh plugins/ganzoo_cyclegan/pretrained/cyclegan-sneaker2boot

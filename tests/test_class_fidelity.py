@@ -1,4 +1,8 @@
-"""Class fidelity: the `class-accuracy` metric scores the classes a conditional model was asked for."""
+"""Class fidelity: the `class-accuracy` metric scores the classes a conditional model was asked for.
+
+Translators report it under the same name (tests/test_translation_eval.py); `class-agreement`,
+their first name for it, is an alias.
+"""
 
 from __future__ import annotations
 
@@ -72,6 +76,7 @@ def test_real_images_score_high_with_true_labels_and_chance_with_shuffled_ones(t
 
 def test_metric_names():
     assert parse_metrics("acc") == parse_metrics("class-accuracy") == ["class-accuracy"]
+    assert parse_metrics("class-agreement") == parse_metrics("ca") == ["class-accuracy"]  # one metric, one name
     assert "class-accuracy" not in parse_metrics("all")  # it applies to conditional models only: ask by name
     with pytest.raises(UsageError, match="did you mean 'class-accuracy'"):
         parse_metrics("class-acuracy")
@@ -90,6 +95,11 @@ def test_evaluate_scores_the_requested_classes(prototypes):
     assert wrong[NAME] == 0.0
     row = next(m for m in checkpoint_metrics(right) if m["name"] == NAME)
     assert row["value"] == 1.0 and row["real_vs_real"] == pytest.approx(value.baseline, abs=1e-6)
+
+
+def test_the_translators_old_name_scores_a_generator_the_same(prototypes):
+    old = evaluate(Oracle(prototypes), metrics="class-agreement", num_samples=100, cache=False, baseline=False)
+    assert [(v.name, v.metric, v.value) for v in old.values] == [(NAME, "class-accuracy", 1.0)]
 
 
 def test_evaluate_with_other_metrics_in_one_pass(prototypes):

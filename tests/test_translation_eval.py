@@ -1,4 +1,4 @@
-"""Evaluating image-to-image models: L1, FID and class agreement against a split's targets.
+"""Evaluating image-to-image models: L1, FID and class accuracy against a split's targets.
 
 Models with known behaviour make the numbers predictable: one that copies its input scores
 L1 = 0 on a dataset whose targets equal its sources; an "oracle" that looks up each input's
@@ -82,7 +82,7 @@ def test_unpaired_data_has_no_l1():
     results = evaluate_translation(model, dataset="tiny-unpaired", progress=False)  # defaults: skipped, noted
     assert [v.metric for v in results.values] == ["fid", "fid"]
     assert any("L1 needs paired data" in note for note in results.provenance["notes"])
-    assert any("class agreement" in note for note in results.provenance["notes"])  # classes "0".."9" are no garments
+    assert any("class accuracy" in note for note in results.provenance["notes"])  # classes "0".."9" are no garments
 
 
 class SneakersAndBoots:
@@ -122,30 +122,48 @@ class Oracle(GAN):
         return torch.stack([self.table[direction][x.cpu().numpy().tobytes()] for x in inputs])
 
 
-def test_class_agreement_of_an_oracle_equals_the_real_targets_and_copying_fails():
+def test_class_accuracy_of_an_oracle_equals_the_real_targets_and_copying_fails():
     data = SneakersAndBoots()
-    results = evaluate_translation(Oracle(data), dataset=data, metrics="class-agreement,fid", progress=False)
+    results = evaluate_translation(Oracle(data), dataset=data, metrics="class-accuracy,fid", progress=False)
     scores, copied = _scores(results), results.provenance["copy_input"]
-    boots, sneakers = scores["ClassAgreement[fmnist-cnn] a2b"], scores["ClassAgreement[fmnist-cnn] b2a"]
+    boots, sneakers = scores["ClassAccuracy[fmnist-cnn] a2b"], scores["ClassAccuracy[fmnist-cnn] b2a"]
     # dataset labels 1 and 0 were mapped to the classifier's "Ankle boot" (9) and "Sneaker" (7)
     assert boots.value == boots.baseline and boots.value > 0.85 and boots.higher_is_better
     assert sneakers.value == sneakers.baseline and sneakers.value > 0.85
-    assert copied["ClassAgreement[fmnist-cnn] a2b"] < 0.1  # sneakers are not boots
+    assert copied["ClassAccuracy[fmnist-cnn] a2b"] < 0.1  # sneakers are not boots
+    assert boots.metric == "class-accuracy" and boots.output == "ClassAccuracy"  # the generators' metric, same name
     assert abs(scores["FID[fmnist-cnn] a2b"].value) < 1e-3 < copied["FID[fmnist-cnn] a2b"]
     assert scores["FID[fmnist-cnn] a2b"].baseline is None  # an unnamed dataset has no other split
     assert results.provenance["classifier"]["name"] == "fmnist-cnn"
     rows = results.checkpoint_metrics()
-    agreement = next(r for r in rows if r["name"] == "ClassAgreement[fmnist-cnn] a2b")
-    assert agreement["direction"] == "a2b" and agreement["copy_input"] < 0.1
-    assert agreement["extractor"] == "fmnist-cnn"
+    accuracy = next(r for r in rows if r["name"] == "ClassAccuracy[fmnist-cnn] a2b")
+    assert accuracy["direction"] == "a2b" and accuracy["copy_input"] < 0.1
+    assert accuracy["extractor"] == "fmnist-cnn"
+    assert accuracy["settings"]["real_data"] == "the real targets with their true labels"
+
+
+def test_the_old_name_class_agreement_gives_the_same_rows():
+    data = SneakersAndBoots(n=16)
+    new = evaluate_translation(Oracle(data), dataset=data, metrics="acc", directions="a2b", progress=False)
+    assert [v.name for v in new.values] == ["ClassAccuracy[fmnist-cnn]"]
+    assert new.values[0].value == new.values[0].baseline > 0.8  # the oracle draws the real boots
+    for old_name in ("class-agreement", "ca"):
+        old = evaluate_translation(Oracle(data), dataset=data, metrics=old_name, directions="a2b", progress=False)
+        assert [(v.name, v.metric, v.value, v.baseline) for v in old.values] == \
+            [(v.name, v.metric, v.value, v.baseline) for v in new.values]
 
 
 def test_metric_names_and_generators_are_told_apart():
-    assert parse_translation_metrics(None) == ["l1", "fid", "class-agreement"]
-    assert parse_translation_metrics("L1, ca, kid") == ["l1", "class-agreement", "kid"]
+    assert parse_translation_metrics(None) == ["l1", "fid", "class-accuracy"]
+    assert parse_translation_metrics("L1, ca, kid") == ["l1", "class-accuracy", "kid"]
+    assert parse_translation_metrics("class-agreement,acc,class-accuracy") == ["class-accuracy"]
+    assert parse_translation_metrics("all")[:2] == ["l1", "class-accuracy"]
+    check_metric_names("l1,fid,class-agreement")  # the old name in scripts written before the rename
+    with pytest.raises(UsageError, match="did you mean 'class-accuracy'"):
+        parse_translation_metrics("l1,class-acuracy")
     check_metric_names("fid,kid,is,pr")
     check_metric_names("l1,fid")
-    with pytest.raises(UsageError, match="unknown metric 'l2'.*l1, class-agreement"):
+    with pytest.raises(UsageError, match=r"unknown metric 'l2'.*l1, fid, .*acc \(class-accuracy\)"):
         check_metric_names("l1,l2")
     with pytest.raises(UsageError, match="unknown metric 'fdi'; did you mean 'fid'"):
         check_metric_names("fid,fdi")
@@ -176,7 +194,7 @@ def test_ganzoo_eval_shows_the_copy_input_column(negate_folder):
     assert "copy-input" in result.output and "L1" in result.output and "FID[fmnist-cnn]" in result.output
     assert "translated 20 inputs of tiny-pairs:test (a2b)" in result.output
     result = CliRunner().invoke(build_cli(), ["eval", str(negate_folder), "--metrics", "l1,ca"])
-    assert result.exit_code == 2 and "class agreement needs labels" in result.output
+    assert result.exit_code == 2 and "class accuracy needs labels" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

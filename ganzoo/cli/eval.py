@@ -22,9 +22,9 @@ TARGET_HELP = (
 @click.command("eval", epilog=TARGET_HELP)
 @click.argument("target")
 @click.option("--metrics", default=None,
-              help="Comma-separated: fid, kid, is, pr (precision-recall), dc (density-coverage), or all; for "
-                   "image-to-image models also l1 and class-agreement (ca) [default: fid,kid,is,pr; "
-                   "l1,fid,class-agreement for image-to-image models].")
+              help="Comma-separated: fid, kid, is, pr (precision-recall), dc (density-coverage), or all; "
+                   "acc (class-accuracy) for class-conditional and image-to-image models; l1 for image-to-image "
+                   "models [default: fid,kid,is,pr; l1,fid,class-accuracy for image-to-image models].")
 @click.option("-n", "--num-samples", type=click.IntRange(2, 1_000_000), default=10_000, show_default=True,
               help="Images to generate (and at most this many reference images).")
 @click.option("--reference", default="fashion-mnist:test", show_default=True,
@@ -48,11 +48,13 @@ TARGET_HELP = (
 def eval_command(target: str, metrics: str | None, num_samples: int, reference: str, feature: str,
                  feature_weights: Path | None, seed: int, batch_size: int, device: str, precision: str,
                  no_baseline: bool, no_cache: bool, offline: bool, as_json: bool, quiet: bool) -> None:
-    """Score a generator or a folder of images against real data, offline.
+    """Score a generator, an image-to-image model or a folder of images against real data, offline.
 
     Each value is shown beside the same metric for real data (the reference dataset's other
     split against the reference, same sample count), computed once and cached. fmnist-cnn
     numbers are for comparing models in ganzoo, not with papers (see docs/evaluation.md).
+    class-accuracy is the share of images the classifier assigns to the intended class; its
+    real-data column is the classifier's accuracy on real images.
 
     \b
     Examples:
@@ -61,7 +63,8 @@ def eval_command(target: str, metrics: str | None, num_samples: int, reference: 
       ganzoo eval runs/dcgan-fashion-mnist --metrics fid -n 2000 --json
       ganzoo eval ./my-samples --reference fashion-mnist:test
       ganzoo eval ./exported --feature inception --feature-weights ./inception.pth
-      ganzoo eval pix2pix-edges2fashion --metrics l1,fid,class-agreement
+      ganzoo eval cgan-fashion --metrics fid,class-accuracy
+      ganzoo eval pix2pix-edges2fashion --metrics l1,fid,class-accuracy
     """
     import sys
     import warnings

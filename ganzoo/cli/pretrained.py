@@ -138,15 +138,20 @@ def _class_rows(model: Any, classes: tuple[str, ...], n: int | None) -> tuple[An
 @hub_options
 @click.pass_context
 def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | None, force_download: bool) -> None:
-    """Show the model card's facts: architecture, dataset, metrics, size, source, license.
+    """Show the model card's facts: architecture, images, classes or directions, dataset, metrics, size, source.
+
+    An image-to-image model shows its input and output shapes and the directions it translates
+    (a2b (edge map -> garment)); a class-conditional one lists its classes.
 
     \b
     Examples:
       ganzoo pretrained dcgan-fashion info
+      ganzoo pretrained cgan-fashion info
+      ganzoo pretrained pix2pix-edges2fashion info --json
       ganzoo pretrained hf:owner/my-gan info --json
     """
-    from ganzoo.hub.download import resolve
     from ganzoo.hub.checkpoint import read_config
+    from ganzoo.hub.download import resolve
 
     o = _where(ctx, offline, token, force_download)
     resolved = resolve(o.pop("name"), **o)
@@ -165,8 +170,10 @@ def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | 
         "architecture_kwargs": config["architecture"].get("kwargs", {}),
         "task": config.get("task"),
         "image": config.get("image"),
-        "latent_dim": config.get("latent", {}).get("dim"),
+        "latent_dim": None if config.get("task") == "image-to-image" else (config.get("latent") or {}).get("dim"),
+        "num_classes": int(config.get("num_classes") or 0),
         "classes": config.get("classes"),
+        **_translation_info(config),
         "dataset": dataset,
         "training_command": training.get("command"),
         "training_steps": training.get("steps"),
@@ -181,10 +188,8 @@ def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | 
     if as_json:
         echo_json(facts)
         return
-    image = facts["image"] or {}
-    rows = [
-        ["architecture", f"{facts['architecture']} ({facts['task']})"],
-        ["images", f"{image.get('channels')}x{image.get('height')}x{image.get('width')}, latent {facts['latent_dim']}-d"],
+    rows = [["architecture", f"{facts['architecture']} ({facts['task']})"], *_shape_rows(facts)]
+    rows += [
         ["dataset", str(facts["dataset"] or "unknown")],
         ["trained with", str(facts["training_command"] or "unknown")],
         ["weights", f"{facts['weights'].get('dtype')}{', EMA' if facts['weights'].get('ema') else ''}"],
@@ -192,12 +197,76 @@ def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | 
         ["source", facts["source"]],
         ["license", str(facts["license"])],
     ]
-    if facts["classes"]:
-        rows.insert(2, ["classes", ", ".join(facts["classes"])])
     for metric in facts["metrics"]:
         rows.append([f"metric {metric.get('name')}", str(metric.get("value"))])
     click.echo(click.style(facts["name"], bold=True) + (f"  {facts['summary']}" if facts["summary"] else ""))
-    echo_table([["  " + k, v] for k, v in rows], shrink=1)
+    echo_table(_wrap_classes([["  " + k, v] for k, v in rows]), shrink=1)
+
+
+def _wrap_classes(rows: list[list[str]]) -> list[list[str]]:
+    """The ``classes`` row over as many rows as the terminal needs (``echo_table`` would cut it)."""
+    import shutil
+    import textwrap
+
+    key_width = max(len(k) for k, _ in rows)
+    width = max(30, shutil.get_terminal_size((120, 20)).columns - 2 - key_width - 2)
+    out: list[list[str]] = []
+    for key, value in rows:
+        if key.strip() != "classes" or len(value) <= width:
+            out.append([key, value])
+            continue
+        lines = textwrap.wrap(value, width=width, break_long_words=False, break_on_hyphens=False)
+        out += [[key if i == 0 else "", line] for i, line in enumerate(lines)]
+    return out
+
+
+def _shape(dims: Any) -> str:
+    return "x".join(str(d) for d in dims) if dims else "unknown"
+
+
+def _translation_info(config: dict[str, Any]) -> dict[str, Any]:
+    """Input shape, domains and described directions of an image-to-image checkpoint (``{}`` for others).
+
+    Checkpoints record ``input_shape``, ``directions`` and ``domains`` at the top of their config
+    (:func:`ganzoo.hub.checkpoint.translation_facts`); a config without them falls back to the
+    architecture's options, the output shape and ``a2b``.
+    """
+    if config.get("task") != "image-to-image":
+        return {}
+    from ganzoo.translation import describe_direction
+
+    kwargs = (config.get("architecture") or {}).get("kwargs") or {}
+    image = config.get("image") or {}
+    output_shape = [image.get("channels"), image.get("height"), image.get("width")]
+    domains = {str(k): str(v) for k, v in dict(config.get("domains") or kwargs.get("domains") or {}).items()}
+    directions = [str(d) for d in config.get("directions") or ["a2b"]]
+    return {
+        "input_shape": list(config.get("input_shape") or output_shape),
+        "output_shape": output_shape,
+        "domains": domains,
+        "directions": directions,
+        "direction_descriptions": {d: describe_direction(d, domains) for d in directions},
+    }
+
+
+def _shape_rows(facts: dict[str, Any]) -> list[list[str]]:
+    """The info rows about what goes in and comes out: shapes, then directions or classes.
+
+    Directions get a row each, and :func:`_wrap_classes` wraps a long class list, so that the
+    table never cuts them off on a narrow terminal.
+    """
+    if facts["task"] == "image-to-image":
+        rows = [["images", f"inputs {_shape(facts['input_shape'])} -> outputs {_shape(facts['output_shape'])}"]]
+        described = list(facts["direction_descriptions"].values())
+        return rows + [["directions" if i == 0 else "", text] for i, text in enumerate(described)]
+    image = facts["image"] or {}
+    rows = [["images", f"{_shape([image.get('channels'), image.get('height'), image.get('width')])}, "
+                       f"latent {facts['latent_dim']}-d"]]
+    if facts["classes"]:
+        rows.append(["classes", f"{len(facts['classes'])}: {', '.join(map(str, facts['classes']))}"])
+    elif facts["num_classes"]:
+        rows.append(["classes", f"{facts['num_classes']}, unnamed (use indices 0-{facts['num_classes'] - 1})"])
+    return rows
 
 
 @pretrained_group.command("download")
@@ -228,7 +297,9 @@ def download_command(ctx: click.Context, offline: bool, token: str | None, force
 @click.option("--discriminator", is_flag=True, help="Also export the discriminator's weights.")
 @click.option("--name", default=None, help="Model name shown in the card.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT_DIR if it already holds files.")
-@click.option("--metrics", default=None, help="Evaluate and record these metrics (e.g. fid,kid,is,pr) in the config and card.")
+@click.option("--metrics", default=None,
+              help="Evaluate and record these metrics in the config and card (e.g. fid,kid,is,pr; class-accuracy "
+                   "for class-conditional models; l1,fid,class-accuracy for image-to-image ones).")
 @click.option("--eval-samples", type=click.IntRange(100, 1_000_000), default=10_000, show_default=True,
               help="Generated images for --metrics.")
 @click.option("--reference", default=None, help="Reference for --metrics [default: the training dataset's test split].")
@@ -244,6 +315,7 @@ def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: s
     Examples:
       ganzoo export runs/dcgan OUT/dcgan-fashion --dtype float16 --name dcgan-fashion
       ganzoo export runs/dcgan OUT/dcgan-fashion --metrics fid,kid,is,pr --eval-samples 10000
+      ganzoo export runs/pix2pix OUT/pix2pix --metrics l1,fid,class-accuracy
       ganzoo pretrained OUT/dcgan-fashion sample
     """
     from ganzoo.hub.export import export_run

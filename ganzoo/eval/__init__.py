@@ -12,7 +12,7 @@ Modules: :mod:`~ganzoo.eval.api` (``evaluate``), :mod:`~ganzoo.eval.features` (e
 :mod:`~ganzoo.eval.names` (``--metrics``, ``--reference``, ``--feature`` checked without torch),
 :mod:`~ganzoo.eval.sources` (where images come from), :mod:`~ganzoo.eval.cache` (baselines and
 reference features on disk), :mod:`~ganzoo.eval.results` (results and provenance),
-:mod:`~ganzoo.eval.translation` (``evaluate_translation``: L1, FID and class agreement of
+:mod:`~ganzoo.eval.translation` (``evaluate_translation``: L1, FID and class accuracy of
 image-to-image models on a dataset split).
 """
 

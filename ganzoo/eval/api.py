@@ -59,7 +59,7 @@ def evaluate(
     goes to CUDA or MPS when there is one). ``progress=None`` shows bars when stderr is a terminal.
     An image-to-image model is scored by :func:`ganzoo.eval.translation.evaluate_translation` on
     its training dataset's test split (or ``reference``, a ``DATASET:SPLIT``), with ``metrics``
-    ``l1,fid,class-agreement`` by default.
+    ``l1,fid,class-accuracy`` by default.
 
     >>> results = evaluate("dcgan-fashion", num_samples=10_000)      # doctest: +SKIP
     >>> results["FID[fmnist-cnn]"], results.get("FID").baseline       # doctest: +SKIP

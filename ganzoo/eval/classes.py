@@ -6,8 +6,11 @@ the share of images whose predicted class is the intended one, with a classifier
 metrics registry (``fmnist-cnn`` by default, 93% accurate on real Fashion-MNIST test images, so
 real data sets the ceiling).
 
-    >>> class_agreement(images, torch.full((len(images),), 7))   # doctest: +SKIP
+    >>> class_agreement(images, torch.full((len(images),), 7)).accuracy   # doctest: +SKIP
     0.94
+
+The metric is ``class-accuracy`` (``ganzoo eval --metrics acc``) for both kinds of
+model; this module measures the same thing from Python, with per-class values.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def class_agreement(images: Tensor, labels: Tensor | int, *, classifier: str = "
                     device: str | torch.device = "cpu") -> ClassAgreement:
     """How often ``classifier`` predicts ``labels`` (one per image, or one for all) on ``images``."""
     if images.shape[0] == 0:
-        raise UsageError("class agreement needs at least one image")
+        raise UsageError("class accuracy needs at least one image")
     wanted = torch.as_tensor(labels, dtype=torch.long).flatten()
     if wanted.numel() == 1:
         wanted = wanted.expand(images.shape[0])

@@ -7,12 +7,13 @@ translates the inputs of a split (``source`` for a2b, ``image`` for b2a) and com
   [0, 1] (paired datasets only: unpaired ones have no true target);
 - ``fid`` (and any other feature metric: ``kid``, ``is``, ``pr``, ``dc``): the outputs against
   the split's target-domain images, in a feature extractor's space (``fmnist-cnn`` by default);
-- ``class-agreement``: how often the shipped classifier sees the intended class in the outputs
-  (the target's ``label`` for a2b, ``source_label`` for b2a), when the dataset has labels.
+- ``class-accuracy`` (the metric class-conditional generators report too; ``class-agreement``
+  and ``ca`` are aliases): how often the shipped classifier sees the intended class in the
+  outputs (the target's ``label`` for a2b, ``source_label`` for b2a), when the dataset has labels.
 
 Each value comes with two yardsticks. *Real data* (the usual real-vs-real column): the other
 split's targets scored like outputs for feature metrics, the real targets themselves for class
-agreement. *Copying the input* (``copy_input``): what a model that returns its input unchanged
+accuracy. *Copying the input* (``copy_input``): what a model that returns its input unchanged
 would score -- a translator should beat it.
 
     >>> results = evaluate_translation(model, dataset="edges2fashion", metrics="l1,fid")   # doctest: +SKIP
@@ -39,20 +40,21 @@ if TYPE_CHECKING:
 
     from ganzoo.eval.features import FeatureExtractor, Features
 
-#: Metrics only translators have, with the names users may type for them.
-TRANSLATION_METRICS = {"l1": "l1", "class-agreement": "class-agreement", "ca": "class-agreement",
-                       "classes": "class-agreement"}
+#: The class-fidelity metric, computed here from the translations (generators get it from the registry).
+CLASS_ACCURACY = "class-accuracy"
+#: Names only translators take (``class-accuracy`` and its aliases come from the metrics registry).
+TRANSLATION_METRICS = {"l1": "l1", "classes": CLASS_ACCURACY}
 #: What ``metrics=None`` means for an image-to-image model.
-DEFAULT_TRANSLATION_METRICS = ("l1", "fid", "class-agreement")
+DEFAULT_TRANSLATION_METRICS = ("l1", "fid", CLASS_ACCURACY)
 DEFAULT_FEATURE = "fmnist-cnn"
 
 
 # -- names, without torch ------------------------------------------------------------------------
 def parse_translation_metrics(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
-    """``"l1,fid,ca"`` -> ``["l1", "fid", "class-agreement"]``; feature metrics as :func:`parse_metrics` reads them.
+    """``"l1,fid,acc"`` -> ``["l1", "fid", "class-accuracy"]``; the others as :func:`parse_metrics` reads them.
 
     >>> parse_translation_metrics(None)     # doctest: +SKIP
-    ['l1', 'fid', 'class-agreement']
+    ['l1', 'fid', 'class-accuracy']
     """
     from ganzoo.eval.names import choices_text, parse_metrics
 
@@ -61,21 +63,21 @@ def parse_translation_metrics(text: str | list[str] | tuple[str, ...] | None) ->
     items = text.split(",") if isinstance(text, str) else [str(t) for t in text]
     wanted = [item.strip().lower() for item in items if item.strip()]
     if not wanted:
-        raise UsageError(f"no metrics given; choose from: l1, class-agreement, {choices_text()}")
+        raise UsageError(f"no metrics given; choose from: l1, {choices_text()}")
     names: list[str] = []
     for item in wanted:
         if item == "all":
-            found = ["l1", "class-agreement", *parse_metrics("all")]
+            found = ["l1", CLASS_ACCURACY, *parse_metrics("all")]
         elif item in TRANSLATION_METRICS:
             found = [TRANSLATION_METRICS[item]]
         else:
             try:
                 found = parse_metrics(item)
             except UsageError:
-                close = difflib.get_close_matches(item, list(TRANSLATION_METRICS) + ["fid", "kid"], n=1, cutoff=0.5)
+                close = difflib.get_close_matches(item, [*TRANSLATION_METRICS, CLASS_ACCURACY, "fid", "kid"], n=1,
+                                                cutoff=0.5)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                raise UsageError(f"unknown metric '{item}'; {hint}choose from: l1, class-agreement (ca), "
-                                 f"{choices_text()}") from None
+                raise UsageError(f"unknown metric '{item}'; {hint}choose from: l1, {choices_text()}") from None
         names.extend(n for n in found if n not in names)
     return names
 
@@ -205,7 +207,7 @@ class TranslationResults(EvalResults):
             if value.metric == "l1":  # pixels, no network involved
                 for key in ("extractor", "extractor_sha256", "reference_num_samples"):
                     row.pop(key, None)
-            elif value.metric == "class-agreement":
+            elif value.metric == CLASS_ACCURACY:
                 row["extractor"], row["extractor_sha256"] = classifier.get("name"), classifier.get("sha256")
         return rows
 
@@ -236,7 +238,7 @@ def evaluate_translation(
     ``dataset`` is a registered name (``"edges2fashion"``, split ``split``), ``"NAME:SPLIT"``,
     or a dataset object whose items hold ``source`` and ``image``. ``directions`` defaults to
     all the model's directions; each gets its own rows (named ``FID[fmnist-cnn] b2a`` when there
-    are several). ``metrics=None`` is ``l1,fid,class-agreement``, each skipped with a note when
+    are several). ``metrics=None`` is ``l1,fid,class-accuracy``, each skipped with a note when
     the data cannot support it (no pairs, no labels); named explicitly, it is an error instead.
 
     >>> evaluate_translation(model, dataset="edges2fashion", num_samples=2000)["L1"]   # doctest: +SKIP
@@ -264,7 +266,7 @@ def evaluate_translation(
     chosen = [check_direction(model, d) for d in chosen]
     data, data_name, split = _dataset(dataset, split, dataset_options)
     paired = is_paired(data, model)
-    feature_metrics = {n: build_metric(n, settings.get(n)) for n in names if n not in ("l1", "class-agreement")}
+    feature_metrics = {n: build_metric(n, settings.get(n)) for n in names if n not in ("l1", CLASS_ACCURACY)}
     dev = next(model.parameters()).device if str(device) == "auto" else select_device(str(device))
     model.to(dev)
     notes: list[str] = []
@@ -276,7 +278,7 @@ def evaluate_translation(
                                    device=dev)
         precision_used, _ = autocast_for(extractor.default_precision if precision == "auto" else precision, dev)
     judge = None
-    if "class-agreement" in names:
+    if CLASS_ACCURACY in names:
         judge = extractor if extractor is not None and classifier == feature and feature_weights is None else \
             load_extractor(check_extractor(classifier).name, device=dev)
     show = sys.stderr.isatty() if progress is None else progress
@@ -302,19 +304,21 @@ def evaluate_translation(
                 rows.append(MetricValue(name=f"L1{suffix}", metric="l1", output="L1", value=got.l1,
                                         settings={"direction": direction, "pixel_range": [0, 1]}))
                 copied[rows[-1].name] = got.l1_copy
-            elif name == "class-agreement":
+            elif name == CLASS_ACCURACY:
                 labels = _judge_labels(data, index, direction, judge)
                 if labels is None:
-                    _cannot(explicit, notes, f"class agreement needs labels of classes that {classifier} knows, "
+                    _cannot(explicit, notes, f"class accuracy needs labels of classes that {classifier} knows, "
                                              f"and {_label(data, data_name)} has none for {direction}")
                     continue
                 row = MetricValue(
-                    name=f"ClassAgreement[{classifier}]{suffix}", metric="class-agreement", output="ClassAgreement",
-                    value=_agreement(got.output_logits, labels), baseline=_agreement(got.target_logits, labels),
+                    name=f"ClassAccuracy[{classifier}]{suffix}", metric=CLASS_ACCURACY, output="ClassAccuracy",
+                    value=_class_accuracy(got.output_logits, labels),
+                    baseline=_class_accuracy(got.target_logits, labels),
                     higher_is_better=True, uses_reference=False,
-                    settings={"direction": direction, "classifier": classifier})
+                    settings={"direction": direction, "classifier": classifier,
+                              "real_data": "the real targets with their true labels"})
                 rows.append(row)
-                copied[row.name] = _agreement(got.input_logits, labels)
+                copied[row.name] = _class_accuracy(got.input_logits, labels)
             else:
                 metric = feature_metrics[name]
                 real = got.targets if metric.needs_reference else None
@@ -569,7 +573,7 @@ def _classifier_classes(judge: Any) -> list[str] | None:
     return None
 
 
-def _agreement(logits: "Tensor | None", labels: "Tensor") -> float:
+def _class_accuracy(logits: "Tensor | None", labels: "Tensor") -> float:
     if logits is None:
         raise CheckpointError("the classifier gave no class logits; pick a classifier with a class head")
     return float((logits.argmax(dim=1) == labels).float().mean().item())

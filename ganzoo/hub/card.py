@@ -89,7 +89,7 @@ images = model.sample(16, seed=0)   # tensor [16, {{ channels }}, {{ height }}, 
 {% endfor %}{% else %}No metrics recorded yet (`ganzoo eval` adds them).{% endif %}
 {% if directions and metrics %}
 Outputs are compared with the targets of the test split: L1 is the mean absolute pixel difference (pixels in
-[0, 1], paired data only), FID compares them with the target domain's images, class agreement is the share the
+[0, 1], paired data only), FID compares them with the target domain's images, class accuracy is the share the
 shipped classifier assigns to the intended class. `real_vs_real` scores real target images the same way;
 `copy_input` is what returning the input unchanged would score.
 {% endif %}

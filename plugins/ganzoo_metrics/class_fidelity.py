@@ -1,4 +1,4 @@
-"""Class fidelity of a class-conditional generator: does the classifier see the class asked for?
+"""Class fidelity: does the classifier see the class a model was asked for?
 
 ``ClassAccuracy`` is the share of generated images whose predicted class (the argmax of the
 feature extractor's logits, e.g. the bundled ``fmnist-cnn``) is the label the generator was
@@ -9,6 +9,11 @@ Its real-data row is the classifier's accuracy on the reference images with thei
 (93% for ``fmnist-cnn`` on the Fashion-MNIST test split): the ceiling of what a generator can
 score, since the classifier errs on real images too. Per-class values come from
 :func:`ganzoo.eval.classes.class_agreement`.
+
+Image-to-image models report the same value under the same name (``ClassAccuracy[fmnist-cnn]
+a2b``): :func:`ganzoo.eval.translation.evaluate_translation` scores each output against the
+class of its intended target. ``class-agreement`` (``ca``), the name translators used first,
+is an alias.
 """
 
 from __future__ import annotations

@@ -62,11 +62,15 @@ def register_metrics(register):
     for name, (cls, summary, metadata) in _METRICS.items():
         register(name, f"ganzoo_metrics.fidelity:{cls}", summary=summary, tags=["metric"],
                  metadata={"role": "metric", **metadata})
+    # one name for "the classifier sees the intended class", for generators and translators alike;
+    # class-agreement (ca) was the translators' name for it and stays accepted
     register("class-accuracy", "ganzoo_metrics.class_fidelity:ClassAccuracy",
-             summary="Class fidelity: how often the classifier sees the class a conditional model was asked for",
-             tags=["metric", "class-conditional"],
+             summary="Class fidelity: share of images the classifier assigns to the intended class "
+                     "(class-conditional generators and translators)",
+             tags=["metric", "class-conditional", "image-to-image"],
              metadata={"role": "metric", "outputs": ["ClassAccuracy"], "higher_is_better": ["ClassAccuracy"],
-                       "aliases": ["acc", "class-acc"], "reference": False, "needs_labels": True})
+                       "aliases": ["acc", "class-acc", "class-agreement", "ca"], "reference": False,
+                       "needs_labels": True})
     for name, (target, summary, tags, metadata) in _EXTRACTORS.items():
         register(name, target, summary=summary, tags=["feature-extractor", *tags],
                  metadata={"role": "feature-extractor", **metadata})
