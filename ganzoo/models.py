@@ -3,15 +3,15 @@
 A family's registered factory returns a :class:`GAN`: one ``nn.Module`` that owns its
 ``generator`` and ``discriminator`` and knows its own losses (``d_loss``/``g_loss``), so the
 training engine can train any family without knowing it. Unconditional and class-conditional
-families only implement ``generate`` and ``discriminate``; image-to-image families override
-``d_loss``/``g_loss``/``sample`` too.
+families only implement ``generate`` and ``discriminate``; image-to-image families subclass
+:class:`ImageToImageGAN`, implement ``_translate`` and override ``d_loss``/``g_loss``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from ganzoo.errors import PluginError, UsageError
 from ganzoo.losses import Objective
 from ganzoo.registry import get_registry
+from ganzoo.translation import check_direction
 
 TASKS = ("unconditional", "class-conditional", "image-to-image", "style-transfer")
 
@@ -92,11 +93,7 @@ class GAN(nn.Module):
         n = batch["image"].shape[0]
         labels = self._labels(batch)
         fake = self.generate(self.sample_latent(n), labels)
-        real_logits = None
-        if objective.g_needs_real:  # relativistic losses; real logits do not depend on G
-            with torch.no_grad():
-                real_logits = self.discriminate(objective.noisy(batch["image"]), labels)
-        loss = objective.g_loss(self.discriminate(objective.noisy(fake), labels), real_logits)
+        loss = generator_adversarial(objective, lambda x: self.discriminate(x, labels), fake, batch["image"])
         return loss, {"g_loss": loss.detach().float().item()}
 
     @torch.no_grad()
@@ -124,6 +121,90 @@ class GAN(nn.Module):
             return self.generate(z.to(self.device), None if labels is None else labels.to(self.device)).clamp(-1, 1)
         finally:
             self.train(was_training)
+
+
+class ImageToImageGAN(GAN):
+    """Base class of the image-to-image families: images of domain A in, images of domain B out.
+
+    Subclasses set ``input_shape`` (C, H, W of the domain A inputs) besides ``image_shape``
+    (domain B, the outputs of ``a2b``), ``domains`` (human names of A and B, see
+    :meth:`domain_names`) and, for more than one direction, the class attribute ``directions``;
+    then implement :meth:`_translate` and override ``d_loss``/``g_loss`` (batches hold
+    ``source``, the A image, and ``image``, the B image). The base class supplies
+    :meth:`translate`, ``sample(inputs=...)`` and the errors for the noise-driven members an
+    image-to-image model does not have.
+    """
+
+    task: ClassVar[str] = "image-to-image"
+    directions: tuple[str, ...] = ("a2b",)
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.input_shape: tuple[int, int, int] = (0, 0, 0)
+        self.domains: dict[str, str] = {}
+
+    # -- what a family implements --------------------------------------------------------------
+    def _translate(self, inputs: Tensor, direction: str) -> Tensor:
+        """Outputs for ``inputs`` (already checked, on the model's device) in ``direction``."""
+        raise NotImplementedError
+
+    # -- shared behaviour ----------------------------------------------------------------------
+    @property
+    def family(self) -> str:
+        """The name errors use: the registered architecture's, else the class's."""
+        return str(getattr(self, "registry_name", type(self).__name__))
+
+    @torch.no_grad()
+    def translate(self, inputs: Tensor, direction: str = "a2b") -> Tensor:
+        """Outputs in [-1, 1] for ``inputs`` in [-1, 1] (``[N, *input_shape_for(direction)]``), in eval mode.
+
+        Eval mode makes an output depend on its own input alone (no dropout, no batch
+        statistics); the previous train/eval mode is restored. An unknown ``direction`` or a
+        wrong input shape is a one-line usage error. ``ganzoo.translation.translate`` resizes
+        and batches arbitrary images before calling this.
+        """
+        direction = check_direction(self, direction)
+        self.check_inputs(inputs, direction)
+        was_training = self.training
+        self.eval()
+        try:
+            return self._translate(inputs.to(self.device), direction).clamp(-1, 1)
+        finally:
+            self.train(was_training)
+
+    def input_shape_for(self, direction: str) -> tuple[int, int, int]:
+        """``(C, H, W)`` of ``direction``'s inputs: ``input_shape`` from domain A, ``image_shape`` from B."""
+        source = direction.partition("2")[0]
+        return tuple(self.image_shape if source == "b" else self.input_shape)  # type: ignore[return-value]
+
+    def check_inputs(self, inputs: Tensor, direction: str = "a2b") -> None:
+        """A usage error unless ``inputs`` is a batch of ``direction``'s inputs, ``[N, C, H, W]``."""
+        expected = self.input_shape_for(direction)
+        if inputs.dim() != 4 or tuple(inputs.shape[1:]) != expected:
+            c, h, w = expected
+            raise UsageError(f"{self.family} expects input images [N, {c}, {h}, {w}], got {list(inputs.shape)}; "
+                             f"resize them to {h}x{w} with {c} channel(s)")
+
+    @torch.no_grad()
+    def sample(self, n: int | None = None, *, z: Tensor | None = None, labels: Tensor | None = None,
+               inputs: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """``translate(inputs)`` in the first direction: there is no noise to sample from."""
+        if inputs is None:
+            raise UsageError(f"{self.family} translates images rather than sampling from noise; pass inputs=IMAGES "
+                             f"(or call translate(images)), or use 'ganzoo translate MODEL IMAGE -o OUT'")
+        return self.translate(inputs, self.directions[0])
+
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        raise UsageError(f"{self.family} has no latent space; translate images with translate(inputs, direction)")
+
+    @staticmethod
+    def domain_names(family: str, value: Mapping[str, str] | None, default: Mapping[str, str],
+                     example: str = '{"a": "edge map", "b": "garment"}') -> dict[str, str]:
+        """The ``domains`` option checked: a mapping with exactly the keys ``a`` and ``b`` (``default`` if ``None``)."""
+        value = default if value is None else value
+        if not isinstance(value, Mapping) or set(value) != {"a", "b"}:
+            raise UsageError(f"{family} option domains must name domains a and b, like {example}; got {value!r}")
+        return {"a": str(value["a"]), "b": str(value["b"])}
 
 
 def discriminator_objective(
@@ -155,6 +236,39 @@ def discriminator_objective(
     if estimate:
         logs[estimate] = logs["d_real"] - logs["d_fake"]
     return loss, logs
+
+
+def generator_adversarial(objective: Objective, critic: Callable[[Tensor], Tensor], fake: Tensor,
+                          real: Tensor) -> Tensor:
+    """The generator's adversarial loss on ``critic(fake)``, instance noise included.
+
+    Relativistic losses (``objective.g_needs_real``) compare with the real images' scores too;
+    those do not depend on the generator, so they are computed without autograd. A family that
+    writes its own ``g_loss`` calls this, and every registered loss works with it.
+    """
+    real_scores = None
+    if objective.g_needs_real:
+        with torch.no_grad():
+            real_scores = critic(objective.noisy(real))
+    return objective.g_loss(critic(objective.noisy(fake)), real_scores)
+
+
+def score_together(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+    """``(critic(real), critic(fake))`` from one pass over both batches: less work, the same scores.
+
+    Only for critics that treat each image on its own (no batch norm in training mode, see
+    :func:`has_batch_norm`). The joined batch keeps ``real``'s channels_last layout.
+    """
+    both = torch.cat([real, fake])
+    if real.dim() == 4 and real.is_contiguous(memory_format=torch.channels_last):
+        both = both.contiguous(memory_format=torch.channels_last)
+    real_scores, fake_scores = critic(both).split(real.shape[0])
+    return real_scores, fake_scores
+
+
+def has_batch_norm(module: nn.Module) -> bool:
+    """Whether ``module`` holds batch norm, which makes each image's score depend on its whole batch."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
 @functools.lru_cache(maxsize=64)
@@ -191,9 +305,7 @@ def penalty_caveat(model: nn.Module, objective: Objective) -> str | None:
     if not objective.regularisers:
         return None
     discriminator = getattr(model, "discriminator", None)
-    if not isinstance(discriminator, nn.Module):
-        return None
-    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()):
+    if not isinstance(discriminator, nn.Module) or not has_batch_norm(discriminator):
         return None
     name = getattr(model, "registry_name", type(model).__name__)
     return (f"ganzoo: note: {name}'s discriminator has batch norm, so the penalty on its input gradients mixes "

@@ -147,7 +147,9 @@ def translate(model: Any, inputs: Tensor, direction: str | None = None, *, batch
         inputs = inputs.unsqueeze(0)
     if inputs.dim() != 4:
         raise UsageError(f"inputs must be images [N, C, H, W] in [-1, 1], got shape {list(inputs.shape)}")
-    in_channels, in_height, in_width = (int(d) for d in (getattr(model, "input_shape", None) or model.image_shape))
+    shape_for = getattr(model, "input_shape_for", None)  # each direction reads its own domain's shape
+    shape = shape_for(direction) if callable(shape_for) else (getattr(model, "input_shape", None) or model.image_shape)
+    in_channels, in_height, in_width = (int(d) for d in shape)
     size = tuple(inputs.shape[-2:])
     device = next(model.parameters()).device
     outputs = []

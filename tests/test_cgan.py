@@ -1,8 +1,11 @@
-"""The cgan family: conditioning in both players, the fast paths, training and class-wise sampling."""
+"""The cgan family: conditioning in both players, training and class-wise sampling.
+
+Its fast paths (one discriminator pass, fakes shared with the generator step for the same labels)
+are tested with dcgan's and pix2pix's in tests/test_fast_paths.py.
+"""
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 
@@ -100,40 +103,6 @@ def test_registered_with_metadata():
     model = ganzoo.create_model("cgan", **spec.metadata["test_kwargs"])
     assert model.task == "class-conditional" and model.num_classes == spec.metadata["test_kwargs"]["num_classes"]
     assert json.loads(json.dumps(model.config)) == model.config
-
-
-# -- the fast paths keep the maths -------------------------------------------------------------------
-def test_joint_discriminator_pass_is_the_same_loss():
-    objective = build_objective()
-    batch = {"image": torch.rand(6, 1, 28, 28) * 2 - 1, "label": torch.tensor([0, 1, 2, 3, 4, 5])}
-    losses = []
-    for joint in (True, False):
-        model = tiny().eval()  # eval: no dropout, so both ways see identical numbers
-        model._joint_d_pass = joint
-        torch.manual_seed(5)
-        losses.append(model.d_loss(batch, objective)[0])
-    assert torch.allclose(losses[0], losses[1], atol=1e-5)
-
-
-def test_generator_step_reuses_fakes_only_for_the_same_labels():
-    model = tiny()
-    calls = []
-    model.generator.register_forward_hook(lambda *args: calls.append(1))
-    objective = build_objective()
-    batch = {"image": torch.rand(4, 1, 28, 28) * 2 - 1, "label": torch.tensor([1, 2, 3, 4])}
-    model.d_loss(batch, objective)[0].backward()
-    model.g_loss(batch, objective)[0].backward()
-    assert len(calls) == 1
-    assert all(p.grad is not None for p in model.generator.parameters())
-    model.d_loss(batch, objective)
-    model.g_loss({**batch, "label": torch.tensor([4, 3, 2, 1])}, objective)  # other labels: fresh fakes
-    assert len(calls) == 3
-    model.d_loss(batch, objective)
-    with torch.no_grad():
-        next(model.generator.parameters()).add_(0.01)
-    model.g_loss(batch, objective)  # the generator changed: fresh fakes
-    assert len(calls) == 5
-    copy.deepcopy(model)
 
 
 # -- training on real data ------------------------------------------------------------------------------

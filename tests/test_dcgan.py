@@ -12,7 +12,7 @@ from torch import nn
 import ganzoo
 from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
-from ganzoo_dcgan.layers import FastDropout, fast_dropout, keep_mask
+from ganzoo.nn.dropout import FastDropout, fast_dropout, keep_mask
 from ganzoo_dcgan.models import DCGAN
 
 TINY = {"base_channels": 8, "latent_dim": 8}
@@ -145,7 +145,7 @@ def test_fast_dropout_masks_do_not_depend_on_dtype():
     assert torch.equal(a, b.float())
 
 
-# -- fast paths keep the maths ------------------------------------------------------------------------
+# -- fast paths keep the maths (the joint D pass and shared fakes: tests/test_fast_paths.py) -----------
 def test_bf16_channels_last_forward_matches_fp32():
     model = tiny(base_channels=16).eval()
     z = torch.randn(8, 8)
@@ -160,40 +160,6 @@ def test_bf16_channels_last_forward_matches_fp32():
     assert logits.dtype == torch.float32  # the losses are computed in fp32
     assert torch.allclose(images.float(), ref_images, atol=0.05)
     assert torch.allclose(logits.float(), ref_logits, atol=0.05 * max(1.0, float(ref_logits.abs().max())))
-
-
-def test_joint_discriminator_pass_is_the_same_loss():
-    objective = build_objective()
-    batch = {"image": torch.rand(6, 1, 28, 28) * 2 - 1}
-    losses = []
-    for joint in (True, False):
-        model = tiny().eval()  # eval: no dropout, so both ways see identical numbers
-        model._joint_d_pass = joint
-        torch.manual_seed(5)
-        losses.append(model.d_loss(batch, objective)[0])
-    assert torch.allclose(losses[0], losses[1], atol=1e-5)
-
-
-def test_generator_step_reuses_the_discriminator_steps_fakes():
-    model = tiny()
-    calls = []
-    model.generator.register_forward_hook(lambda *args: calls.append(1))
-    objective, batch = build_objective(), {"image": torch.rand(4, 1, 28, 28) * 2 - 1}
-    model.d_loss(batch, objective)[0].backward()
-    model.g_loss(batch, objective)[0].backward()
-    assert len(calls) == 1
-    assert all(p.grad is not None for p in model.generator.parameters())
-    # Once the generator has changed, its old fakes are stale: draw new ones.
-    model.d_loss(batch, objective)
-    with torch.no_grad():
-        next(model.generator.parameters()).add_(0.01)
-    model.g_loss(batch, objective)
-    assert len(calls) == 3
-    model.share_fakes = False
-    model.d_loss(batch, objective)
-    model.g_loss(batch, objective)
-    assert len(calls) == 5
-    copy.deepcopy(model)  # a stored graph must not stop copies
 
 
 # -- training -----------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""The pix2pix family: the paper's networks, the size rules, translation, losses and training."""
+"""The pix2pix family: the paper's networks, the size rules, translation, losses and training.
+
+The generator step's reuse of the discriminator step's fakes is tested in tests/test_fast_paths.py.
+"""
 
 from __future__ import annotations
 
@@ -179,35 +182,6 @@ def test_unpaired_batches_are_refused():
     model = tiny()
     with pytest.raises(UsageError, match="paired dataset"):
         model.d_loss({"image": torch.zeros(2, 1, 28, 28)}, build_objective())
-
-
-def test_the_generator_step_reuses_the_discriminator_steps_fakes():
-    def forward_passes(share: bool) -> tuple[int, float]:
-        model = tiny(dropout=0.0, norm="instance", share_fakes=share)
-        model.train()
-        calls = []
-        model.generator.register_forward_hook(lambda *args: calls.append(1))
-        batch = pairs(model)
-        model.d_loss(batch, build_objective())
-        loss, _ = model.g_loss(batch, build_objective())
-        loss.backward()
-        return len(calls), float(loss.detach())
-
-    shared, unshared = forward_passes(True), forward_passes(False)
-    assert shared[0] == 1 and unshared[0] == 2
-    assert shared[1] == pytest.approx(unshared[1], rel=1e-6)  # same maths, one pass fewer
-
-
-def test_shared_fakes_are_not_reused_for_another_batch_or_after_an_update():
-    model = tiny()
-    model.train()
-    batch, other = pairs(model, seed=1), pairs(model, seed=2)
-    model.d_loss(batch, build_objective())
-    assert model._shared.take(model, other["source"]) is None  # another batch
-    model.d_loss(batch, build_objective())
-    with torch.no_grad():
-        next(model.generator.parameters()).add_(1.0)  # an optimiser step bumps the version
-    assert model._shared.take(model, batch["source"]) is None
 
 
 # -- registration and training -------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from torch import Tensor, nn
 
 from ganzoo.errors import UsageError
 from ganzoo.losses import Objective
-from ganzoo.models import GAN, Logs, discriminator_objective
+from ganzoo.models import ImageToImageGAN, Logs, discriminator_objective, generator_adversarial, score_together
+from ganzoo.nn.init import init_like_dcgan_paper
 from ganzoo_cyclegan.pool import ImagePool
 
 DIRECTIONS = ("a2b", "b2a")
@@ -91,14 +92,6 @@ def patch_map_size(image_size: int, n_layers: int) -> int:
     return size - 2  # the two stride-1 convolutions
 
 
-def _init_normal(module: nn.Module) -> None:
-    """The reference code's init: conv weights N(0, 0.02), biases 0."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-
-
 def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise UsageError(f"cyclegan option {name} must be an integer >= {minimum}, got {value!r}")
@@ -111,16 +104,7 @@ def _weight(name: str, value: Any) -> float:
     return float(value)
 
 
-def _domains(value: Mapping[str, str] | None) -> dict[str, str]:
-    if value is None:
-        return {"a": "A", "b": "B"}
-    if not isinstance(value, Mapping) or set(value) != {"a", "b"}:
-        raise UsageError(f"cyclegan option domains must name domains a and b, like "
-                         f"{{\"a\": \"Sneaker\", \"b\": \"Ankle boot\"}}; got {value!r}")
-    return {"a": str(value["a"]), "b": str(value["b"])}
-
-
-class CycleGAN(GAN):
+class CycleGAN(ImageToImageGAN):
     """Two generators and two discriminators for unpaired translation between domains A and B.
 
     Batches hold ``source`` (domain A) and ``image`` (domain B) images, drawn independently.
@@ -144,8 +128,7 @@ class CycleGAN(GAN):
     >>> boots = gan.translate(sneakers, "a2b")                                    # doctest: +SKIP
     """
 
-    task = "image-to-image"
-    directions: tuple[str, ...] = DIRECTIONS
+    directions = DIRECTIONS
 
     def __init__(self, image_size: int = 28, channels: int = 1, base_channels: int = 64, n_blocks: int | None = None,
                  n_downsample: int = 2, d_channels: int = 64, d_layers: int | None = None, cycle_weight: float = 10.0,
@@ -161,7 +144,8 @@ class CycleGAN(GAN):
         cycle_weight = _weight("cycle_weight", cycle_weight)
         identity_weight = _weight("identity_weight", 0.5 * cycle_weight if identity_weight is None else identity_weight)
         pool_size = _positive_int("pool_size", pool_size, 0)
-        domains = _domains(domains)
+        domains = self.domain_names("cyclegan", domains, default={"a": "A", "b": "B"},
+                                    example='{"a": "Sneaker", "b": "Ankle boot"}')
         if image_size % 2**n_downsample:
             raise UsageError(f"cyclegan's generator halves the image {n_downsample} times, so image_size must be a "
                              f"multiple of {2**n_downsample}, not {image_size}; resize the data or lower n_downsample")
@@ -180,48 +164,14 @@ class CycleGAN(GAN):
         self.generator = nn.ModuleDict({d: resnet_generator(channels, base_channels, n_blocks, n_downsample)
                                         for d in DIRECTIONS})
         self.discriminator = nn.ModuleDict({d: patch_discriminator(channels, d_channels, d_layers) for d in "ab"})
-        self.apply(_init_normal)
+        self.apply(init_like_dcgan_paper)  # the reference code's N(0, 0.02), zero biases
         # Pools of fakes per domain (pool "b" holds A->B outputs); buffers, so checkpoints keep them.
         self.pools = nn.ModuleDict({d: ImagePool(pool_size, self.image_shape) for d in "ab"})
 
     # -- translation -------------------------------------------------------------------------------
-    def _check_direction(self, direction: str) -> None:
-        if direction not in self.directions:
-            raise UsageError(f"unknown direction {direction!r}; {type(self).__name__} translates "
-                             f"{' or '.join(self.directions)}")
-
-    def _check_inputs(self, inputs: Tensor) -> None:
-        if inputs.dim() != 4 or tuple(inputs.shape[1:]) != self.input_shape:
-            c, h, w = self.input_shape
-            raise UsageError(f"cyclegan expects input images [N, {c}, {h}, {w}], got {list(inputs.shape)}; "
-                             f"resize them to {h}x{w} with {c} channel(s)")
-
-    @torch.no_grad()
-    def translate(self, inputs: Tensor, direction: str = "a2b") -> Tensor:
-        """Images of the other domain in [-1, 1], in eval mode and without autograd.
-
-        ``direction`` is ``"a2b"`` or ``"b2a"``; the previous train/eval mode is restored.
-        """
-        self._check_direction(direction)
-        self._check_inputs(inputs)
-        was_training = self.training
-        self.eval()
-        try:
-            return self.generator[direction](inputs.to(self.device)).clamp(-1, 1)
-        finally:
-            self.train(was_training)
-
-    @torch.no_grad()
-    def sample(self, n: int | None = None, *, z: Tensor | None = None, labels: Tensor | None = None,
-               inputs: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """``translate(inputs)`` in the first direction (A -> B); there is no noise to sample from."""
-        if inputs is None:
-            raise UsageError("cyclegan translates images rather than sampling from noise; use 'ganzoo translate "
-                             "MODEL IMAGE -o OUT' (in Python: model.translate(images) or model.sample(inputs=images))")
-        return self.translate(inputs, self.directions[0])
-
-    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        raise UsageError("cyclegan has no latent space; translate images with translate(inputs, direction)")
+    def _translate(self, inputs: Tensor, direction: str) -> Tensor:
+        """The ``direction`` generator's output (instance norm: each image on its own, in any mode)."""
+        return self.generator[direction](inputs)
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None, domain: str = "b") -> Tensor:
         """The mean patch score of ``domain``'s discriminator for each image, shape ``[N]``."""
@@ -251,11 +201,8 @@ class CycleGAN(GAN):
             if self.training:
                 fakes = self.pools[domain].query(fakes)
             real_in, fake_in = objective.noisy(real[domain]), objective.noisy(fakes.to(real[domain].dtype))
-            both = torch.cat([real_in, fake_in])
-            if real_in.is_contiguous(memory_format=torch.channels_last):
-                both = both.contiguous(memory_format=torch.channels_last)
-            real_scores, fake_scores = self._scores(domain, both).split(real_in.shape[0])
             critic = lambda x, d=domain: self._scores(d, x)  # noqa: E731
+            real_scores, fake_scores = score_together(critic, real_in, fake_in)
             loss, part = discriminator_objective(objective, critic, real_in, fake_in, real_scores, fake_scores)
             total = loss if total is None else total + loss
             for key, value in part.items():  # losses add up; scores and estimates are averaged
@@ -284,11 +231,8 @@ class CycleGAN(GAN):
         back_a, back_b = g_ba(fake_b), g_ab(fake_a)
         adversarial = fake_b.new_zeros((), dtype=torch.float32)
         for domain, fakes, reals in (("b", fake_b, real_b), ("a", fake_a, real_a)):
-            real_scores = None
-            if objective.g_needs_real:  # relativistic losses; real scores do not depend on G
-                with torch.no_grad():
-                    real_scores = self._scores(domain, objective.noisy(reals))
-            adversarial = adversarial + objective.g_loss(self._scores(domain, objective.noisy(fakes)), real_scores)
+            critic = lambda x, d=domain: self._scores(d, x)  # noqa: E731
+            adversarial = adversarial + generator_adversarial(objective, critic, fakes, reals)
         cycle = _l1(back_a, real_a) + _l1(back_b, real_b)
         loss = adversarial + self.cycle_weight * cycle
         logs: Logs = {"g_adv": adversarial.detach().item(), "g_cycle": cycle.detach().item()}

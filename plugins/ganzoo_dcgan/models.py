@@ -6,134 +6,29 @@
 * 32x32 and 64x64 follow the PyTorch DCGAN example: 4x4 transposed-convolution stacks with batch
   norm and ReLU, a mirrored discriminator with batch norm and LeakyReLU(0.2), N(0, 0.02) init.
 
-Written to be fast on CPUs under bf16 autocast and channels_last (see ``docs/performance.md``),
-with the maths of the references unchanged: dropout draws its mask cheaply
-(:mod:`ganzoo_dcgan.layers`); flattening follows the channels_last memory order; the generator
-step reuses the discriminator step's fakes, as both reference training loops do; and the 28x28
-discriminator -- which has no batch norm, so batching cannot change its maths -- scores real and
-fake images in one pass.
+The layouts are :mod:`ganzoo.nn.dcgan_blocks` (cgan and wgan-gp build on them too); this module
+picks the references' options and heads. Written to be fast on CPUs under bf16 autocast and
+channels_last (see ``docs/performance.md``), with the maths of the references unchanged: dropout
+draws its mask cheaply (:mod:`ganzoo.nn.dropout`); flattening follows the channels_last memory
+order; the generator step reuses the discriminator step's fakes (:mod:`ganzoo.sharing`), as both
+reference training loops do; and the 28x28 discriminator -- which has no batch norm, so batching
+cannot change its maths -- scores real and fake images in one pass.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from functools import partial
 
-import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import UsageError
 from ganzoo.losses import Objective
-from ganzoo.models import GAN, Logs, discriminator_objective
-from ganzoo_dcgan.layers import FastDropout
-
-IMAGE_SIZES = (28, 32, 64)
-
-
-class _ToImage(nn.Module):
-    """The dense layer's features, ordered (height, width, channel) as in TensorFlow, as a map.
-
-    Reading the features in that order gives a channels_last tensor without copying, and the
-    permuted view is an ``[N, C, H, W]`` tensor like any other.
-    """
-
-    def __init__(self, channels: int, size: int) -> None:
-        super().__init__()
-        self.channels, self.size = channels, size
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.view(-1, self.size, self.size, self.channels).permute(0, 3, 1, 2)
-
-
-class _FlattenHWC(nn.Module):
-    """Flatten ``[N, C, H, W]`` in (height, width, channel) order: free for channels_last maps.
-
-    Keeping the flattened view in the memory order of channels_last activations means the
-    gradient flowing back into the last convolution is channels_last too, instead of a copy in
-    another layout that sends oneDNN down a slower backward kernel.
-    """
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
-
-
-def _tutorial_generator(latent_dim: int, channels: int, width: int, slope: float) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(latent_dim, 7 * 7 * 4 * width, bias=False),
-        nn.BatchNorm1d(7 * 7 * 4 * width),
-        nn.LeakyReLU(slope, inplace=True),
-        _ToImage(4 * width, 7),
-        nn.ConvTranspose2d(4 * width, 2 * width, 5, stride=1, padding=2, bias=False),
-        nn.BatchNorm2d(2 * width),
-        nn.LeakyReLU(slope, inplace=True),
-        nn.ConvTranspose2d(2 * width, width, 5, stride=2, padding=2, output_padding=1, bias=False),
-        nn.BatchNorm2d(width),
-        nn.LeakyReLU(slope, inplace=True),
-        nn.ConvTranspose2d(width, channels, 5, stride=2, padding=2, output_padding=1, bias=False),
-        nn.Tanh(),
-    )
-
-
-def _tutorial_discriminator(channels: int, width: int, slope: float, dropout: float) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(channels, width, 5, stride=2, padding=2),
-        nn.LeakyReLU(slope, inplace=True),
-        FastDropout(dropout),
-        nn.Conv2d(width, 2 * width, 5, stride=2, padding=2),
-        nn.LeakyReLU(slope, inplace=True),
-        FastDropout(dropout),
-        _FlattenHWC(),
-        nn.Linear(2 * width * 7 * 7, 1),
-    )
-
-
-def _example_generator(image_size: int, latent_dim: int, channels: int, width: int) -> nn.Sequential:
-    stages = int(math.log2(image_size // 4))  # 4x4 -> image_size, doubling each stage
-    widths = [width * 2 ** (stages - 1 - i) for i in range(stages)]
-    layers: list[nn.Module] = [
-        nn.Unflatten(1, (latent_dim, 1, 1)),
-        nn.ConvTranspose2d(latent_dim, widths[0], 4, stride=1, padding=0, bias=False),
-        nn.BatchNorm2d(widths[0]),
-        nn.ReLU(inplace=True),
-    ]
-    for w_in, w_out in zip(widths, widths[1:]):
-        layers += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1, bias=False),
-                   nn.BatchNorm2d(w_out), nn.ReLU(inplace=True)]
-    layers += [nn.ConvTranspose2d(widths[-1], channels, 4, stride=2, padding=1, bias=False), nn.Tanh()]
-    return nn.Sequential(*layers)
-
-
-def _example_discriminator(image_size: int, channels: int, width: int, dropout: float) -> nn.Sequential:
-    stages = int(math.log2(image_size // 4))
-    widths = [width * 2**i for i in range(stages)]
-    layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, stride=2, padding=1, bias=False),
-                               nn.LeakyReLU(0.2, inplace=True)]
-    if dropout:
-        layers.append(FastDropout(dropout))
-    for w_in, w_out in zip(widths, widths[1:]):
-        layers += [nn.Conv2d(w_in, w_out, 4, stride=2, padding=1, bias=False),
-                   nn.BatchNorm2d(w_out), nn.LeakyReLU(0.2, inplace=True)]
-        if dropout:
-            layers.append(FastDropout(dropout))
-    layers += [nn.Conv2d(widths[-1], 1, 4, stride=1, padding=0, bias=False), nn.Flatten()]
-    return nn.Sequential(*layers)
-
-
-def _init_like_tensorflow(module: nn.Module) -> None:
-    """Keras defaults, as in the tutorial: Glorot-uniform kernels, zero biases."""
-    if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.xavier_uniform_(module.weight)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-
-
-def _init_like_dcgan_paper(module: nn.Module) -> None:
-    """The paper's init: conv weights N(0, 0.02); batch-norm scales N(1, 0.02), shifts 0."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
+from ganzoo.models import GAN, Logs, discriminator_objective, generator_adversarial, has_batch_norm, score_together
+from ganzoo.nn.dcgan_blocks import (FlattenHWC, check_image_size, example_convs, example_generator, tutorial_convs,
+                                    tutorial_generator)
+from ganzoo.nn.init import init_like_dcgan_paper, init_like_tensorflow
+from ganzoo.sharing import SharedFakes
+from ganzoo.nn.dropout import FastDropout
 
 
 class DCGAN(GAN):
@@ -157,9 +52,7 @@ class DCGAN(GAN):
     def __init__(self, image_size: int = 28, channels: int | None = None, latent_dim: int = 100,
                  base_channels: int = 64, d_channels: int | None = None,
                  dropout: float | None = None, share_fakes: bool = True) -> None:
-        if image_size not in IMAGE_SIZES:
-            raise UsageError(f"dcgan supports image_size {', '.join(map(str, IMAGE_SIZES))}, not "
-                             f"{image_size}; resize the data (e.g. --data size=32) or pick one of those")
+        check_image_size("dcgan", image_size)
         channels = (1 if image_size == 28 else 3) if channels is None else channels
         d_channels = base_channels if d_channels is None else d_channels
         dropout = (0.3 if image_size == 28 else 0.0) if dropout is None else float(dropout)
@@ -174,20 +67,23 @@ class DCGAN(GAN):
                               share_fakes=share_fakes))
         self.latent_dim = latent_dim
         self.image_shape = (channels, image_size, image_size)
-        if image_size == 28:
-            self.generator = _tutorial_generator(latent_dim, channels, base_channels, slope=0.3)
-            self.discriminator = _tutorial_discriminator(channels, d_channels, slope=0.3, dropout=dropout)
-            self.apply(_init_like_tensorflow)
-        else:
-            self.generator = _example_generator(image_size, latent_dim, channels, base_channels)
-            self.discriminator = _example_discriminator(image_size, channels, d_channels, dropout)
-            self.apply(_init_like_dcgan_paper)
+        if image_size == 28:  # the tutorial: dropout after both activations, a dense score
+            self.generator = tutorial_generator(latent_dim, channels, base_channels, slope=0.3)
+            convs, depth = tutorial_convs(channels, d_channels, slope=0.3, dropout=partial(FastDropout, dropout))
+            self.discriminator = nn.Sequential(*convs, FlattenHWC(), nn.Linear(depth * 7 * 7, 1))
+            self.apply(init_like_tensorflow)
+        else:  # the example: batch norm, no biases, a 4x4 convolution scores the 4x4 map
+            self.generator = example_generator(image_size, latent_dim, channels, base_channels)
+            convs, depth = example_convs(image_size, channels, d_channels, norm=nn.BatchNorm2d,
+                                         dropout=partial(FastDropout, dropout) if dropout else None)
+            self.discriminator = nn.Sequential(*convs, nn.Conv2d(depth, 1, 4, stride=1, padding=0, bias=False),
+                                               nn.Flatten())
+            self.apply(init_like_dcgan_paper)
         # Batch statistics make a sample's score depend on the rest of its batch; without them
         # real and fake images can share one forward pass.
-        self._joint_d_pass = not any(isinstance(m, nn.modules.batchnorm._BatchNorm)
-                                     for m in self.discriminator.modules())
+        self._joint_d_pass = not has_batch_norm(self.discriminator)
         self.share_fakes = share_fakes
-        self._shared = _SharedFakes()
+        self._shared = SharedFakes()
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.generator(z)
@@ -199,17 +95,16 @@ class DCGAN(GAN):
     def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """The base class's discriminator loss, computed with fewer passes (same maths).
 
-        The fakes come from :meth:`_fakes_for_d`; a batch-norm-free discriminator scores real
-        and fake images in one batch.
+        The fakes are kept, with their graph, for the generator step (``share_fakes``); a
+        batch-norm-free discriminator scores real and fake images in one batch.
         """
         real = batch["image"]
-        fake = self._fakes_for_d(real.shape[0]).to(real.dtype)
-        real_in, fake_in = objective.noisy(real), objective.noisy(fake)
+        n = real.shape[0]
+        z = self.sample_latent(n)
+        fake = self._shared.make(self.generator, lambda: self.generate(z), share=self.share_fakes, key=(n,))
+        real_in, fake_in = objective.noisy(real), objective.noisy(fake.to(real.dtype))
         if self._joint_d_pass:
-            both = torch.cat([real_in, fake_in])
-            if real.dim() == 4 and real.is_contiguous(memory_format=torch.channels_last):
-                both = both.contiguous(memory_format=torch.channels_last)
-            real_logits, fake_logits = self.discriminate(both).split(real.shape[0])
+            real_logits, fake_logits = score_together(self.discriminate, real_in, fake_in)
         else:
             real_logits, fake_logits = self.discriminate(real_in), self.discriminate(fake_in)
         return discriminator_objective(objective, self.discriminate, real_in, fake_in, real_logits, fake_logits)
@@ -217,72 +112,8 @@ class DCGAN(GAN):
     def g_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """The generator's loss, on the fakes the discriminator step just saw when they are valid."""
         n = batch["image"].shape[0]
-        fake = self._shared.take(self, n)
+        fake = self._shared.take(self.generator, key=(n,))
         if fake is None:
             fake = self.generate(self.sample_latent(n))
-        loss = objective.g_loss(self.discriminate(objective.noisy(fake)))
+        loss = generator_adversarial(objective, self.discriminate, fake, batch["image"])
         return loss, {"g_loss": loss.detach().float().item()}
-
-    def _fakes_for_d(self, n: int) -> Tensor:
-        """``n`` detached fakes; kept with their graph for the next :meth:`g_loss` when sharing.
-
-        The training engine freezes the generator during the discriminator step, so its
-        parameters are switched back on just for this forward pass: the graph is then ready for
-        the generator step, and the discriminator's loss only sees the detached copy.
-        """
-        z = self.sample_latent(n)
-        if not (self.share_fakes and self.training and torch.is_grad_enabled()):
-            self._shared.clear()
-            with torch.no_grad():
-                return self.generate(z)
-        frozen = [p for p in self.generator.parameters() if not p.requires_grad]
-        for p in frozen:
-            p.requires_grad_(True)
-        try:
-            fake = self.generate(z)
-        finally:
-            for p in frozen:
-                p.requires_grad_(False)
-        self._shared.keep(self, fake)
-        return fake.detach()
-
-
-class _SharedFakes:
-    """The last discriminator step's fakes (with graph), handed once to the generator step.
-
-    They are handed over only when still valid: same batch size, same autocast mode, and no
-    generator parameter changed since (an optimiser step bumps each tensor's version counter).
-    Copies of the model (``copy.deepcopy``, pickling) start empty.
-    """
-
-    def __init__(self) -> None:
-        self.clear()
-
-    def clear(self) -> None:
-        self.fake: Tensor | None = None
-        self.stamp: tuple[Any, ...] = ()
-
-    @staticmethod
-    def _stamp(gan: DCGAN, fake: Tensor) -> tuple[Any, ...]:
-        device = fake.device.type
-        autocast = torch.is_autocast_enabled(device) and torch.get_autocast_dtype(device)
-        return (fake.shape[0], autocast, tuple(p._version for p in gan.generator.parameters()))
-
-    def keep(self, gan: DCGAN, fake: Tensor) -> None:
-        self.fake, self.stamp = fake, self._stamp(gan, fake)
-
-    def take(self, gan: DCGAN, n: int) -> Tensor | None:
-        fake, stamp = self.fake, self.stamp
-        self.clear()
-        if fake is None or not torch.is_grad_enabled() or fake.shape[0] != n:
-            return None
-        return fake if self._stamp(gan, fake) == stamp else None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _SharedFakes:
-        return _SharedFakes()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.clear()

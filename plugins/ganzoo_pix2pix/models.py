@@ -25,11 +25,12 @@ from torch import Tensor
 
 from ganzoo.errors import UsageError
 from ganzoo.losses import Objective
-from ganzoo.models import GAN, Logs, discriminator_objective
-from ganzoo_pix2pix.networks import (NORMS, PATCH_SIZES, UNetGenerator, init_normal, level_sizes, patch_discriminator,
-                                     patch_layers, patch_map_size, unet_depth)
+from ganzoo.models import ImageToImageGAN, Logs, discriminator_objective, generator_adversarial
+from ganzoo.nn.init import init_like_dcgan_paper
+from ganzoo.sharing import SharedFakes
+from ganzoo_pix2pix.networks import (NORMS, PATCH_SIZES, UNetGenerator, level_sizes, patch_discriminator, patch_layers,
+                                     patch_map_size, unet_depth)
 
-DIRECTIONS = ("a2b",)
 MIN_SIZE = 16
 
 
@@ -39,16 +40,7 @@ def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
     return value
 
 
-def _domains(value: Mapping[str, str] | None) -> dict[str, str]:
-    if value is None:
-        return {"a": "input", "b": "output"}
-    if not isinstance(value, Mapping) or set(value) != {"a", "b"}:
-        raise UsageError(f"pix2pix option domains must name domains a and b, like "
-                         f"{{\"a\": \"edge map\", \"b\": \"garment\"}}; got {value!r}")
-    return {"a": str(value["a"]), "b": str(value["b"])}
-
-
-class Pix2Pix(GAN):
+class Pix2Pix(ImageToImageGAN):
     """U-Net generator and PatchGAN discriminator for paired translation from domain A to domain B.
 
     Batches hold ``source`` (the input, domain A) and ``image`` (its true output, domain B).
@@ -74,9 +66,6 @@ class Pix2Pix(GAN):
     >>> garments = gan.translate(edge_maps)                                          # doctest: +SKIP
     """
 
-    task = "image-to-image"
-    directions: tuple[str, ...] = DIRECTIONS
-
     def __init__(self, image_size: int = 256, in_channels: int = 3, channels: int = 3, base_channels: int = 64,
                  depth: int | None = None, d_channels: int | None = None, d_layers: int | None = None,
                  norm: str = "batch", dropout: float = 0.5, l1_weight: float = 100.0,
@@ -100,7 +89,7 @@ class Pix2Pix(GAN):
             raise UsageError(f"pix2pix option dropout must be a number in [0, 1), got {dropout!r}")
         if isinstance(l1_weight, bool) or not isinstance(l1_weight, (int, float)) or not l1_weight >= 0:
             raise UsageError(f"pix2pix option l1_weight must be a number >= 0, got {l1_weight!r}")
-        domains = _domains(domains)
+        domains = self.domain_names("pix2pix", domains, default={"a": "input", "b": "output"})
         super().__init__(dict(image_size=image_size, in_channels=in_channels, channels=channels,
                               base_channels=base_channels, depth=depth, d_channels=d_channels, d_layers=d_layers,
                               norm=norm, dropout=float(dropout), l1_weight=float(l1_weight), domains=domains,
@@ -113,46 +102,14 @@ class Pix2Pix(GAN):
         self.patch_size = PATCH_SIZES.get(d_layers)
         self.generator = UNetGenerator(in_channels, channels, image_size, base_channels, depth, norm, float(dropout))
         self.discriminator = patch_discriminator(in_channels + channels, d_channels, d_layers, norm)
-        self.apply(init_normal)
+        self.apply(init_like_dcgan_paper)  # the paper's N(0, 0.02) weights, as in the authors' code
         self.share_fakes = bool(share_fakes)
-        self._shared = _SharedFakes()
+        self._shared = SharedFakes()
 
     # -- translation -------------------------------------------------------------------------------
-    def _check_inputs(self, inputs: Tensor) -> None:
-        if inputs.dim() != 4 or tuple(inputs.shape[1:]) != self.input_shape:
-            c, h, w = self.input_shape
-            raise UsageError(f"pix2pix expects input images [N, {c}, {h}, {w}], got {list(inputs.shape)}; "
-                             f"resize them to {h}x{w} with {c} channel(s)")
-
-    @torch.no_grad()
-    def translate(self, inputs: Tensor, direction: str = "a2b") -> Tensor:
-        """Outputs in [-1, 1] for ``inputs`` (domain A, [-1, 1]), in eval mode and without autograd.
-
-        Deterministic: dropout is off and batch norm uses its running statistics (see the module
-        docstring). The previous train/eval mode is restored.
-        """
-        if direction not in self.directions:
-            raise UsageError(f"unknown direction {direction!r}; pix2pix translates only "
-                             f"{' or '.join(self.directions)} ({self.domains['a']} -> {self.domains['b']})")
-        self._check_inputs(inputs)
-        was_training = self.training
-        self.eval()
-        try:
-            return self.generator(inputs.to(self.device)).clamp(-1, 1)
-        finally:
-            self.train(was_training)
-
-    @torch.no_grad()
-    def sample(self, n: int | None = None, *, z: Tensor | None = None, labels: Tensor | None = None,
-               inputs: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """``translate(inputs)``: pix2pix has no noise to sample from, only images to translate."""
-        if inputs is None:
-            raise UsageError("pix2pix translates images and draws nothing from noise; pass inputs=IMAGES "
-                             "or use 'ganzoo translate'")
-        return self.translate(inputs, self.directions[0])
-
-    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        raise UsageError("pix2pix has no latent space; translate images with translate(inputs)")
+    def _translate(self, inputs: Tensor, direction: str) -> Tensor:
+        """The U-Net's output. ``translate`` runs it in eval mode, so it is deterministic (module docstring)."""
+        return self.generator(inputs)
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None, *, source: Tensor | None = None) -> Tensor:
         """The mean patch score of each (``source``, ``images``) pair, shape ``[N]``."""
@@ -180,7 +137,8 @@ class Pix2Pix(GAN):
         The paper halves this loss; under Adam a constant factor changes nothing, so it is left out.
         """
         source, real = self._pair(batch)
-        fake = self._fakes_for_d(source)
+        # Kept with its graph for g_loss on this same batch, as in the authors' code.
+        fake = self._shared.make(self.generator, lambda: self.generator(source), share=self.share_fakes, key=(source,))
         real_in, fake_in = objective.noisy(real), objective.noisy(fake.to(real.dtype))
         real_logits = self._patch_scores(source, real_in)
         fake_logits = self._patch_scores(source, fake_in)
@@ -190,80 +148,11 @@ class Pix2Pix(GAN):
     def g_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """Fool the PatchGAN and stay close to the truth: adversarial + ``l1_weight`` * L1."""
         source, real = self._pair(batch)
-        fake = self._shared.take(self, source)
+        fake = self._shared.take(self.generator, key=(source,))
         if fake is None:
             fake = self.generator(source)
-        real_logits = None
-        if objective.g_needs_real:  # relativistic losses; the real pairs' scores do not depend on G
-            with torch.no_grad():
-                real_logits = self._patch_scores(source, objective.noisy(real))
-        adversarial = objective.g_loss(self._patch_scores(source, objective.noisy(fake)), real_logits)
+        adversarial = generator_adversarial(objective, lambda x: self._patch_scores(source, x), fake, real)
         l1 = (fake.float() - real.float()).abs().mean()
         loss = adversarial + self.l1_weight * l1
         return loss, {"g_adv": adversarial.detach().float().item(), "g_l1": l1.detach().item(),
                       "g_loss": loss.detach().float().item()}
-
-    def _fakes_for_d(self, source: Tensor) -> Tensor:
-        """Detached fakes for ``source``; kept with their graph for the next :meth:`g_loss` when sharing.
-
-        The training engine freezes the generator during the discriminator step, so its
-        parameters are switched back on just for this forward pass: the graph is then ready for
-        the generator step, while the discriminator's loss only sees the detached copy.
-        """
-        if not (self.share_fakes and self.training and torch.is_grad_enabled()):
-            self._shared.clear()
-            with torch.no_grad():
-                return self.generator(source)
-        frozen = [p for p in self.generator.parameters() if not p.requires_grad]
-        for p in frozen:
-            p.requires_grad_(True)
-        try:
-            fake = self.generator(source)
-        finally:
-            for p in frozen:
-                p.requires_grad_(False)
-        self._shared.keep(self, source, fake)
-        return fake.detach()
-
-
-class _SharedFakes:
-    """The last discriminator step's fakes (with graph), handed once to the generator step.
-
-    Handed over only while still valid: the very same ``source`` tensor (the engine passes the
-    discriminator step's last batch to the generator step), the same autocast mode, and no
-    generator parameter changed since (an optimiser step bumps each tensor's version counter).
-    Copies of the model (``copy.deepcopy``, pickling) start empty.
-    """
-
-    def __init__(self) -> None:
-        self.clear()
-
-    def clear(self) -> None:
-        self.source: Tensor | None = None
-        self.fake: Tensor | None = None
-        self.stamp: tuple[Any, ...] = ()
-
-    @staticmethod
-    def _stamp(gan: Pix2Pix, fake: Tensor) -> tuple[Any, ...]:
-        device = fake.device.type
-        autocast = torch.is_autocast_enabled(device) and torch.get_autocast_dtype(device)
-        return (autocast, tuple(p._version for p in gan.generator.parameters()))
-
-    def keep(self, gan: Pix2Pix, source: Tensor, fake: Tensor) -> None:
-        self.source, self.fake, self.stamp = source, fake, self._stamp(gan, fake)
-
-    def take(self, gan: Pix2Pix, source: Tensor) -> Tensor | None:
-        kept, fake, stamp = self.source, self.fake, self.stamp
-        self.clear()
-        if fake is None or kept is not source or not torch.is_grad_enabled() or not gan.training:
-            return None
-        return fake if self._stamp(gan, fake) == stamp else None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _SharedFakes:
-        return _SharedFakes()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.clear()

@@ -174,14 +174,3 @@ def patch_discriminator(in_channels: int, base_channels: int = 64, layers: int =
         width = out
     blocks.append(nn.Conv2d(width, 1, 4, stride=1, padding=1))
     return nn.Sequential(*blocks)
-
-
-def init_normal(module: nn.Module) -> None:
-    """The paper's initialisation: conv weights N(0, 0.02), zero biases; batch-norm scales N(1, 0.02)."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)

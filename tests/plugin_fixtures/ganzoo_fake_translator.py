@@ -1,7 +1,8 @@
 """A tiny image-to-image family and datasets for the translate, checkpoint and evaluation tests.
 
-``TinyTranslator`` follows contract 2 of the image-to-image families (``input_shape``,
-``directions``, ``domains``, ``translate``) with a two-layer convolution per direction, so
+``TinyTranslator`` follows contract 2 of the image-to-image families through
+:class:`ganzoo.models.ImageToImageGAN` (``input_shape``, ``directions``, ``domains``; the base
+class supplies ``translate`` and ``sample``) with a two-layer convolution per direction, so
 tests can train, export and reload one in a second. ``mode`` swaps the learned mapping for a
 known one ("identity", "negate", "blank") whose scores the evaluation tests can predict.
 
@@ -19,18 +20,15 @@ from torch import Tensor, nn
 
 from ganzoo import hookimpl
 from ganzoo.data import DatasetInfo
-from ganzoo.errors import UsageError
 from ganzoo.losses import Objective
-from ganzoo.models import GAN, discriminator_objective
+from ganzoo.models import ImageToImageGAN, discriminator_objective
 
 
 def _net(cin: int, cout: int, width: int) -> nn.Module:
     return nn.Sequential(nn.Conv2d(cin, width, 3, padding=1), nn.ReLU(), nn.Conv2d(width, cout, 3, padding=1))
 
 
-class TinyTranslator(GAN):
-    task = "image-to-image"
-
+class TinyTranslator(ImageToImageGAN):
     def __init__(self, channels: int = 1, in_channels: int | None = None, image_size: int = 8, width: int = 4,
                  two_way: bool = False, mode: str = "learned") -> None:
         in_channels = in_channels or channels
@@ -64,23 +62,8 @@ class TinyTranslator(GAN):
         net = self.discriminator[domain] if isinstance(self.discriminator, nn.ModuleDict) else self.discriminator
         return net(images).mean(dim=(1, 2, 3))
 
-    @torch.no_grad()
-    def translate(self, inputs: Tensor, direction: str = "a2b") -> Tensor:
-        if direction not in self.directions:
-            raise UsageError(f"unknown direction '{direction}'; choose one of: {', '.join(self.directions)}")
-        was_training = self.training
-        self.eval()
-        try:
-            return self._generate(inputs.to(self.device), direction).clamp(-1, 1)
-        finally:
-            self.train(was_training)
-
-    @torch.no_grad()
-    def sample(self, n: int | None = None, *, z: Tensor | None = None, labels: Tensor | None = None,
-               inputs: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        if inputs is None:
-            raise UsageError("TinyTranslator translates input images; pass inputs=")
-        return self.translate(inputs, self.directions[0])
+    def _translate(self, inputs: Tensor, direction: str) -> Tensor:
+        return self._generate(inputs, direction)
 
     def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, dict[str, float]]:
         with torch.no_grad():

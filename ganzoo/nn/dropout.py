@@ -1,4 +1,4 @@
-"""Dropout that is cheap on CPU, for the DCGAN discriminators.
+"""Dropout that is cheap on CPU, for discriminators (dcgan, cgan; public for any family).
 
 ``F.dropout`` on CPU draws its mask with ``bernoulli_``: one Mersenne-Twister call and a
 floating-point comparison per element, about 9 ns each, which made the mask alone 15-30% of a
