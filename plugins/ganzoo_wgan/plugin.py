@@ -30,3 +30,26 @@ def register_architectures(register):
             "test_kwargs": {"base_channels": 4, "latent_dim": 8},
         },
     )
+
+
+@hookimpl
+def register_pretrained(register):
+    register(
+        "wgan-gp-fashion",
+        "ganzoo_wgan.pretrained:WGAN_GP_FASHION",
+        summary="WGAN-GP trained on Fashion-MNIST: 28x28 garments (layer-norm critic, gradient penalty 10, EMA)",
+        tags=["unconditional", "fashion-mnist", "bundled"],
+        metadata={
+            "architecture": "wgan-gp",
+            "dataset": "fashion-mnist",
+            "task": "unconditional",
+            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
+            "size_bytes": 1_820_456,
+            "trained_with": "scripts/train_wgan_gp_fashion.sh",
+            # Checked on every load; the training script prints new ones after a re-run.
+            "files": {
+                "config.json": "fdca02e3ee1e99bfeef56cb42c6a9101bfbbc40cbdf4e8ce6fcf638c722bb6fa",
+                "generator.safetensors": "5c1194ce0e2873d7af2976376998e700c0d1df4f273847a150fd7994a4212f9b",
+            },
+        },
+    )
