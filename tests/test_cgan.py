@@ -126,6 +126,19 @@ def test_trains_on_fashion_mnist(fashion, loss, regularisers):
     assert not torch.equal(before[0], model.generator.embed.weight)  # the label embedding learns too
 
 
+def test_spectral_norm_bounds_every_discriminator_layer_and_still_trains(fashion):
+    model = tiny(spectral_norm=True)
+    layers = [m for m in model.discriminator.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear, torch.nn.Embedding))]
+    assert layers and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
+    history = train_steps(model, fashion, steps=3, batch_size=16, objective=build_objective("hinge"))
+    assert all(math.isfinite(v) for logs in history for v in logs.values())
+    model.eval()
+    for layer in layers:  # after the power iterations, each weight's largest singular value is ~1
+        weight = layer.weight.detach().flatten(1) if not isinstance(layer, torch.nn.Embedding) else layer.weight.detach()
+        assert torch.linalg.matrix_norm(weight, ord=2) < 1.2
+    assert model.config["spectral_norm"] is True
+
+
 # -- the command line, end to end on one tiny run ---------------------------------------------------------
 TRAIN = ["train", "cgan", "--set", "base_channels=8", "--set", "latent_dim=8", "--set", "embed_dim=4",
          "-b", "16", "--max-steps", "4", "--precision", "fp32", "--quiet", "--samples", "10"]

@@ -16,10 +16,35 @@ def register_architectures(register):
             "image_sizes": [28, 32, 64],
             "paper": "arXiv:1411.1784, arXiv:1802.05637",
             "conditioning": {"generator": "label embedding concatenated to z",
-                             "discriminator": "projection: logit + <embed(y), phi(x)>"},
+                             "discriminator": "projection: logit + <embed(y), phi(x)>, spectral norm"},
             "defaults": {"28": "TensorFlow DCGAN tutorial bodies (1 channel, dropout 0.3)",
                          "32": "PyTorch DCGAN example bodies, 3 stages (3 channels)",
                          "64": "PyTorch DCGAN example bodies, 4 stages (3 channels)"},
+            # Spectral norm (a model default) with the hinge loss: the SNGAN-projection recipe.
+            "train_defaults": {"loss": "hinge"},
             "test_kwargs": {"num_classes": 3, "base_channels": 8, "latent_dim": 8, "embed_dim": 4},
+        },
+    )
+
+
+@hookimpl
+def register_pretrained(register):
+    register(
+        "cgan-fashion",
+        "ganzoo_cgan.pretrained:CGAN_FASHION",
+        summary="Class-conditional GAN on Fashion-MNIST: 28x28 garments of the class you ask for (EMA)",
+        tags=["class-conditional", "fashion-mnist", "bundled"],
+        metadata={
+            "architecture": "cgan",
+            "dataset": "fashion-mnist",
+            "task": "class-conditional",
+            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
+            "size_bytes": 4_055_904,
+            "trained_with": "scripts/train_cgan_fashion.sh",
+            # Checked on every load; the training script prints new ones after a re-run.
+            "files": {
+                "config.json": "d3d8952ebfdeb960342759f9dd1961b8d22f6b2ea81a6a9b6835e5f70e776175",
+                "generator.safetensors": "497cb011b46e53af7c7de3dd8be73d7a8fac8fa4f9aa6c024f5a3744d466a3db",
+            },
         },
     )
