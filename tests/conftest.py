@@ -48,3 +48,17 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def real_data(name: str, split: str = "train", **options):
+    """A real dataset for a test, or a skip that says why when its files are not on this machine.
+
+    CI installs Debian's Fashion-MNIST, so these tests always run there.
+    """
+    from ganzoo.data import build_dataset
+    from ganzoo.errors import DataUnavailableError
+
+    try:
+        return build_dataset(name, split, **options)
+    except DataUnavailableError as exc:
+        pytest.skip(f"{name} is not available here: {exc}")

@@ -13,16 +13,14 @@ from PIL import Image
 from ganzoo.data import build_dataset
 from ganzoo.errors import DataUnavailableError, UsageError
 from ganzoo.train import TrainConfig, Trainer
+from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
 def edges():
-    try:
-        return build_dataset("edges2fashion", "test", limit=300)
-    except DataUnavailableError as exc:
-        pytest.skip(f"Fashion-MNIST is not available here: {exc}")
+    return real_data("edges2fashion", "test", limit=300)
 
 
 # -- edges2fashion --------------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from torch import nn
 
 import ganzoo
 from ganzoo.cli import build_cli
-from ganzoo.errors import DataUnavailableError, UsageError
+from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
 from ganzoo.train.config import check_train_defaults
 from ganzoo.train.steps import train_steps
 from ganzoo_pix2pix.models import Pix2Pix
 from ganzoo_pix2pix.networks import dropout_levels, level_sizes, patch_layers, unet_depth
+from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -40,12 +41,7 @@ def pairs(model: Pix2Pix, n: int = 4, seed: int = 1) -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def edges():
-    from ganzoo.data import build_dataset
-
-    try:
-        return build_dataset("edges2fashion", "train", limit=64)
-    except DataUnavailableError as exc:
-        pytest.skip(f"Fashion-MNIST is not available here: {exc}")
+    return real_data("edges2fashion", "train", limit=64)
 
 
 # -- the networks ---------------------------------------------------------------------------------------

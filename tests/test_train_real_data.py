@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from ganzoo.errors import DataUnavailableError
 from ganzoo.models import build_model
 from ganzoo.train import TrainConfig, Trainer
+from conftest import real_data
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -18,12 +18,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def fashion():
-    from ganzoo.data import build_dataset
-
-    try:
-        return build_dataset("fashion-mnist", limit=512)
-    except DataUnavailableError as exc:
-        pytest.skip(f"Fashion-MNIST is not available here: {exc}")
+    return real_data("fashion-mnist", limit=512)
 
 
 def test_vanilla_moves_towards_the_data(fashion, tmp_path):

@@ -10,11 +10,12 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from ganzoo.errors import DataUnavailableError, UsageError
+from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
 from ganzoo.models import GAN, build_model
 from ganzoo.registry import get_registry
 from ganzoo.train import TrainConfig, Trainer
+from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -80,12 +81,7 @@ def test_bad_options_are_usage_errors(options, message):
 # -- real data ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fashion():
-    from ganzoo.data import build_dataset
-
-    try:
-        return build_dataset("fashion-mnist", limit=256)
-    except DataUnavailableError as exc:
-        pytest.skip(f"Fashion-MNIST is not available here: {exc}")
+    return real_data("fashion-mnist", limit=256)
 
 
 def test_short_run_on_fashion_mnist_with_the_family_recipe(fashion, tmp_path):
