@@ -70,7 +70,7 @@ def eval_command(target: str, metrics: str | None, num_samples: int, reference: 
     import warnings
 
     from ganzoo.eval.names import check_extractor, parse_reference
-    from ganzoo.eval.translation import check_metric_names
+    from ganzoo.eval.translators import check_metric_names
 
     check_metric_names(metrics)  # typos are usage errors before torch even loads
     parse_reference(reference)

@@ -13,7 +13,8 @@ Modules: :mod:`~ganzoo.eval.api` (``evaluate``), :mod:`~ganzoo.eval.features` (e
 :mod:`~ganzoo.eval.sources` (where images come from), :mod:`~ganzoo.eval.cache` (baselines and
 reference features on disk), :mod:`~ganzoo.eval.results` (results and provenance),
 :mod:`~ganzoo.eval.translation` (``evaluate_translation``: L1, FID and class accuracy of
-image-to-image models on a dataset split).
+image-to-image models on a dataset split), :mod:`~ganzoo.eval.translators` (which targets are
+translators, and their metric names) and :mod:`~ganzoo.eval.translation_data` (the passes over the split).
 """
 
 from __future__ import annotations

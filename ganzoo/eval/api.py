@@ -71,7 +71,7 @@ def evaluate(
         raise UsageError(f"--num-samples must be at least 2, got {num_samples}")
     if int(batch_size) < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
-    from ganzoo.eval.translation import check_metric_names, load_translator
+    from ganzoo.eval.translators import check_metric_names, load_translator
 
     check_metric_names(metrics)  # names of generator or translator metrics: typos fail before anything loads
     ref_spec = parse_reference(str(reference))
@@ -84,10 +84,7 @@ def evaluate(
             batch_size=batch_size, device=device, precision=precision, baseline=baseline,
             metric_settings=metric_settings, progress=progress)
     names = parse_metrics(metrics)
-    settings = dict(metric_settings or {})
-    unknown = sorted(set(settings) - set(names))
-    if unknown:
-        raise UsageError(f"settings given for metric(s) not being computed: {', '.join(unknown)}")
+    settings = _settings_for(names, metric_settings)
     chosen = {name: build_metric(name, settings.get(name)) for name in names}
     show = sys.stderr.isatty() if progress is None else progress
     dev = _model_device(target) if str(device) == "auto" else None
@@ -189,6 +186,15 @@ class _Job:
         if key is not None:
             eval_cache.save_features(key, features, {**source.description, "n": n, "extractor": self.extractor.name})
         return features, False
+
+
+def _settings_for(names: list[str], metric_settings: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """``metric_settings`` as a dict, refusing settings of metrics that are not being computed."""
+    settings = dict(metric_settings or {})
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        raise UsageError(f"settings given for metric(s) not being computed: {', '.join(unknown)}")
+    return settings
 
 
 def _counted(batches: Iterator[Tensor], total: int, label: str, enabled: bool) -> Iterator[Tensor]:

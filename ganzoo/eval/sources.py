@@ -85,18 +85,23 @@ def generator_source(model: nn.Module, description: dict[str, Any]) -> ImageSour
 
 
 # -- datasets and folders --------------------------------------------------------------------------
+def sample_indices(total: int, n: int, seed: int) -> Tensor:
+    """All ``total`` indices when ``n`` covers them, else ``n`` drawn at random from ``seed``, in order.
+
+    >>> sample_indices(10, 3, seed=0)     # doctest: +SKIP
+    tensor([1, 4, 7])
+    """
+    if n >= total:
+        return torch.arange(total)
+    # sorted, so in-memory sets are read in order and folders file by file
+    return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
+
+
 def dataset_source(dataset: Any, description: dict[str, Any], *, cacheable: bool) -> ImageSource:
     """Images of a dataset: all of them in order when ``n`` covers it, else a seeded random subset."""
 
-    def indices(n: int, seed: int) -> Tensor:
-        total = len(dataset)
-        if n >= total:
-            return torch.arange(total)
-        # sorted, so in-memory sets are read in order and folders file by file
-        return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
-
     def batches(n: int, batch_size: int, seed: int) -> Iterator[Tensor]:
-        index = indices(n, seed)
+        index = sample_indices(len(dataset), n, seed)
         get_batch = getattr(dataset, "get_batch", None)
         for start in range(0, len(index), batch_size):
             chunk = index[start:start + batch_size]
@@ -107,7 +112,7 @@ def dataset_source(dataset: Any, description: dict[str, Any], *, cacheable: bool
             yield images.float()
 
     def labels(n: int, seed: int) -> Tensor:
-        return torch.as_tensor(all_labels, dtype=torch.long).reshape(-1)[indices(n, seed)]
+        return torch.as_tensor(all_labels, dtype=torch.long).reshape(-1)[sample_indices(len(dataset), n, seed)]
 
     cache_id = {**description, "length": len(dataset)} if cacheable else None
     num_classes = int(getattr(getattr(dataset, "info", None), "num_classes", 0) or 0)
@@ -219,9 +224,11 @@ def _run_source(run_dir: Path, device: torch.device) -> ImageSource:
     loaded = load_run(run_dir, device=device)
     model = loaded[0] if isinstance(loaded, tuple) else loaded
     config = loaded[1] if isinstance(loaded, tuple) and len(loaded) > 1 else {}
-    description = {"kind": "run", "path": str(run_dir),
-                   "architecture": (config.get("architecture") or {}).get("name"),
-                   "checkpoint": (config.get("loaded") or {}).get("checkpoint"),
-                   "step": (config.get("loaded") or {}).get("step"),
-                   "ema": (config.get("loaded") or {}).get("ema")}
-    return generator_source(model.to(device), description)
+    return generator_source(model.to(device), _run_description(run_dir, config))
+
+
+def _run_description(run_dir: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """The provenance of a model loaded from a training run (``load_run``'s config)."""
+    loaded = config.get("loaded") or {}
+    return {"kind": "run", "path": str(run_dir), "architecture": (config.get("architecture") or {}).get("name"),
+            "checkpoint": loaded.get("checkpoint"), "step": loaded.get("step"), "ema": loaded.get("ema")}
