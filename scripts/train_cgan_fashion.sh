@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=plugins/ganzoo_cgan/pretrained/cgan-fashion
-ganzoo train cgan --dataset fashion-mnist --set base_channels=48 --set spectral_norm=true --loss hinge \
+ganzoo train cgan --dataset fashion-mnist --set base_channels=48 --loss hinge --lr-g 1e-4 --lr-d 4e-4 --betas 0,0.9 \
   --epochs 8 --batch-size 128 --ema-decay 0.999 --seed 0 --checkpoint-every 500 --eval-every 500 --log-every 10 \
   --out runs/cgan-fashion --quiet
 ganzoo export runs/cgan-fashion "$OUT" --dtype float16 --name cgan-fashion \
