@@ -9,7 +9,7 @@ from PIL import Image
 from ganzoo.data import DatasetInfo, InMemoryImages, build_dataset
 from ganzoo.errors import DataUnavailableError, GanzooError, UsageError
 from ganzoo.train import TrainConfig, train
-from ganzoo_datasets.unpaired import UnpairedImages, UnpairedInfo
+from ganzoo_datasets.unpaired import UnpairedImages
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -81,7 +81,7 @@ def test_unequal_domains_cycle_the_smaller_one():
         info = DatasetInfo(name="x", split="train", channels=1, size=2)
         return InMemoryImages(torch.full((n, 1, 2, 2), value, dtype=torch.uint8), torch.arange(n), info)
 
-    info = UnpairedInfo(name="x", split="train", channels=1, size=2, domains={"a": "A", "b": "B"})
+    info = DatasetInfo(name="x", split="train", channels=1, size=2, domains={"a": "A", "b": "B"})
     ds = UnpairedImages(domain(10, 0), domain(4, 255), info)
     assert len(ds) == 10
     batch = ds.get_batch(torch.arange(10))

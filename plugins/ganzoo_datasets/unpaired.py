@@ -16,7 +16,6 @@ no loss couples the two halves of an item, and the training stream reshuffles it
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +33,10 @@ SPLITS = ("train", "test")
 PAIRING_SEED = 1703_10593
 
 
-@dataclass(frozen=True)
-class UnpairedInfo(DatasetInfo):
-    """:class:`~ganzoo.data.DatasetInfo` plus the human names of the two domains."""
-
-    domains: dict[str, str] = field(default_factory=lambda: {"a": "A", "b": "B"})
-
-
 class UnpairedPairing(Dataset):
     """Maps item indices to (A index, B index); subclasses fetch the images."""
 
-    info: UnpairedInfo
+    info: DatasetInfo
     #: An item's ``source`` and ``image`` do not belong together (read by ``ganzoo.translation.is_paired``).
     paired = False
 
@@ -70,7 +62,7 @@ class UnpairedPairing(Dataset):
 class UnpairedImages(UnpairedPairing):
     """Two in-memory image sets as domains A and B, batched with ``get_batch`` like :class:`InMemoryImages`."""
 
-    def __init__(self, a: InMemoryImages, b: InMemoryImages, info: UnpairedInfo, seed: int = PAIRING_SEED) -> None:
+    def __init__(self, a: InMemoryImages, b: InMemoryImages, info: DatasetInfo, seed: int = PAIRING_SEED) -> None:
         super().__init__(len(a), len(b), seed)
         self.a, self.b, self.info = a, b, info
 
@@ -142,8 +134,8 @@ def fashion_domains(split: str = "train", *, a: ClassSelection = "Sneaker", b: C
     domain_a = _domain(full, index_a, limit, size)
     domain_b = _domain(full, index_b, limit, size)
     names = {"a": FASHION_CLASSES[index_a], "b": FASHION_CLASSES[index_b]}
-    info = UnpairedInfo(name="fashion-domains", split=split, channels=1, size=size, classes=list(FASHION_CLASSES),
-                        license=full.info.license, source=full.info.source, domains=names)
+    info = DatasetInfo(name="fashion-domains", split=split, channels=1, size=size, classes=list(FASHION_CLASSES),
+                       license=full.info.license, source=full.info.source, source_channels=1, domains=names)
     return UnpairedImages(domain_a, domain_b, info)
 
 
@@ -161,7 +153,7 @@ def _load(path: Path, size: int, channels: int) -> Tensor:
 class UnpairedFolder(UnpairedPairing):
     """Domain A and B images read from their folders on each access."""
 
-    def __init__(self, files_a: list[Path], files_b: list[Path], info: UnpairedInfo,
+    def __init__(self, files_a: list[Path], files_b: list[Path], info: DatasetInfo,
                  seed: int = PAIRING_SEED) -> None:
         super().__init__(len(files_a), len(files_b), seed)
         self.files_a, self.files_b, self.info = files_a, files_b, info
@@ -213,6 +205,7 @@ def unpaired_folder(split: str = "train", *, root: str | os.PathLike[str] | None
     if channels not in (1, 3):
         raise UsageError(f"option channels={channels} of dataset 'unpaired-folder' must be 1 or 3")
     files_a, files_b = _domain_files(folder, split, "A"), _domain_files(folder, split, "B")
-    info = UnpairedInfo(name="unpaired-folder", split=split, channels=channels, size=size,
-                        license="that of your images", source=str(folder), domains={"a": str(a), "b": str(b)})
+    info = DatasetInfo(name="unpaired-folder", split=split, channels=channels, size=size,
+                       license="that of your images", source=str(folder), source_channels=channels,
+                       domains={"a": str(a), "b": str(b)})
     return UnpairedFolder(files_a, files_b, info)
