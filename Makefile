@@ -38,7 +38,7 @@ data:
 
 demo: install data
 	$(BIN)/ganzoo list
-	$(BIN)/ganzoo pretrained dcgan-fashion sample -o samples.png
+	$(BIN)/ganzoo pretrained dcgan-fashion sample -o samples.png --overwrite
 
 test: install data
 	HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)

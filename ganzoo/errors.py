@@ -7,6 +7,8 @@ messages should say what went wrong *and* what to do next.
 
 from __future__ import annotations
 
+import errno
+
 
 class GanzooError(Exception):
     """Base class of the errors a user can see; carries the CLI exit code."""
@@ -42,3 +44,62 @@ class HubError(GanzooError):
 
 class TrainingError(GanzooError):
     """Training cannot go on (a NaN loss, say); the last good checkpoint is kept."""
+
+
+class PluginLoadInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a plugin was loading; the message names the plugin and how to skip it.
+
+    A :class:`KeyboardInterrupt`, not a :class:`GanzooError`, so code that catches Ctrl-C still
+    does; the CLI prints the message as one line and exits with 130.
+    """
+
+    def __init__(self, plugin: str, message: str) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+
+
+#: errno -> (what happened, with ``{path}``; the same without a path; what to do next).
+_FILE_SYSTEM_REASONS: dict[int, tuple[str, str, str]] = {
+    errno.ENOSPC: ("no space left on device while writing {path}", "no space left on device",
+                   "free some space or choose another output"),
+    errno.EDQUOT: ("disk quota exceeded while writing {path}", "disk quota exceeded",
+                   "free some space or choose another output"),
+    errno.EFBIG: ("file too large for its file system: {path}", "file too large for its file system",
+                  "choose another output location"),
+    errno.EROFS: ("{path} is on a read-only file system", "read-only file system",
+                  "choose an output on a writable file system"),
+    errno.EACCES: ("permission denied: {path}", "permission denied",
+                   "check its permissions or choose another location"),
+    errno.EPERM: ("operation not permitted: {path}", "operation not permitted",
+                  "check its permissions or choose another location"),
+    errno.ENOTDIR: ("part of {path} is a file, not a folder", "a path used as a folder is a file",
+                    "check the path"),
+    errno.EISDIR: ("{path} is a folder", "a folder was given where a file is needed", "give a file name"),
+    errno.ENAMETOOLONG: ("file name too long: {path}", "file name too long", "choose a shorter path"),
+}
+
+
+class FileSystemError(GanzooError):
+    """The file system refused a write or a read: full disk, read-only mount, no permission.
+
+    :meth:`from_os_error` words such an :class:`OSError` as one line naming the path and the
+    next step; the CLI uses it as the safety net for commands that do not catch these errors.
+    """
+
+    @classmethod
+    def from_os_error(cls, exc: BaseException, path: str | None = None) -> FileSystemError | None:
+        """The error for ``exc`` (or an OSError it was raised from); None when it is not one of these.
+
+        ``path`` names the target when the OSError does not (``"standard output"``, say).
+        """
+        seen: set[int] = set()
+        current: BaseException | None = exc
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            if isinstance(current, OSError) and current.errno in _FILE_SYSTEM_REASONS:
+                with_path, without_path, then = _FILE_SYSTEM_REASONS[current.errno]
+                names = [str(p) for p in (current.filename, current.filename2) if p not in (None, "")]
+                where = " -> ".join(names) or path
+                return cls(f"{with_path.format(path=where) if where else without_path}; {then}")
+            current = current.__cause__ or current.__context__
+        return None

@@ -10,10 +10,13 @@ put frames in training order whatever their file names.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from ganzoo.errors import UsageError
 from ganzoo.io import atomic_path
@@ -32,27 +35,56 @@ def to_uint8(images: "torch.Tensor") -> "torch.Tensor":
     return ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
+#: The most pixels a sample grid may have (a 100000-image grid of 28x28 tiles is 90 Mpx); more is --save-dir's job.
+MAX_GRID_PIXELS = 256 * 1024 * 1024
+
+
+class _Grid:
+    """A grid's canvas, allocated once at its final size (uint8), filled batch by batch.
+
+    Sampling streams into it, so a large grid costs its own pixels and no float copy of them.
+    """
+
+    def __init__(self, count: int, channels: int, height: int, width: int, *, nrow: int | None = None,
+                 padding: int = 2) -> None:
+        from PIL import Image
+
+        if channels not in (1, 3):
+            raise UsageError(f"expected images [N, 1 or 3, H, W], got {[count, channels, height, width]}")
+        self.nrow = min(count, nrow or max(1, math.ceil(math.sqrt(count))))
+        rows = math.ceil(count / self.nrow)
+        size = (self.nrow * (width + padding) + padding, rows * (height + padding) + padding)
+        if size[0] * size[1] > MAX_GRID_PIXELS:
+            raise UsageError(f"a grid of {count} images would be {size[0]}x{size[1]} pixels, more than the "
+                             f"{MAX_GRID_PIXELS // 2**20} Mpx a grid may have; write one file per image with "
+                             f"--save-dir (and no -o), or ask for fewer images")
+        self.mode = "L" if channels == 1 else "RGB"
+        self.tile = (height, width, padding)
+        self.image = Image.new(self.mode, size)
+
+    def paste(self, images: "torch.Tensor", start: int) -> None:
+        """Put ``images`` ([-1, 1] floats) at positions ``start``, ``start + 1`` ..."""
+        from PIL import Image
+
+        height, width, padding = self.tile
+        pixels = to_uint8(images).permute(0, 2, 3, 1).numpy()
+        for offset in range(pixels.shape[0]):
+            tile = Image.fromarray(pixels[offset, :, :, 0] if self.mode == "L" else pixels[offset], self.mode)
+            row, col = divmod(start + offset, self.nrow)
+            self.image.paste(tile, (padding + col * (width + padding), padding + row * (height + padding)))
+
+
 def grid_image(images: "torch.Tensor", *, nrow: int | None = None, padding: int = 2) -> "Image.Image":
     """One PIL image of ``images`` in rows of ``nrow`` (default: as square as possible).
 
     Tiles are pasted with Pillow rather than ``torchvision.utils.make_grid``: importing
     torchvision costs about a second, a third of the budget of ``ganzoo pretrained ... sample``.
     """
-    from PIL import Image
-
     if images.dim() != 4 or images.shape[1] not in (1, 3):
         raise UsageError(f"expected images [N, 1 or 3, H, W], got {list(images.shape)}")
-    count, channels, height, width = images.shape
-    nrow = min(count, nrow or max(1, math.ceil(math.sqrt(count))))
-    rows = math.ceil(count / nrow)
-    mode = "L" if channels == 1 else "RGB"
-    canvas = Image.new(mode, (nrow * (width + padding) + padding, rows * (height + padding) + padding))
-    pixels = to_uint8(images).permute(0, 2, 3, 1).numpy()
-    for index in range(count):
-        tile = Image.fromarray(pixels[index, :, :, 0] if channels == 1 else pixels[index], mode)
-        row, col = divmod(index, nrow)
-        canvas.paste(tile, (padding + col * (width + padding), padding + row * (height + padding)))
-    return canvas
+    grid = _Grid(*images.shape, nrow=nrow, padding=padding)
+    grid.paste(images, 0)
+    return grid.image
 
 
 def _save_png(image: "Image.Image", path: str | os.PathLike[str], step: int | None = None) -> Path:
@@ -69,19 +101,37 @@ def _save_png(image: "Image.Image", path: str | os.PathLike[str], step: int | No
 
 def save_grid(images: "torch.Tensor", path: str | os.PathLike[str], *, nrow: int | None = None,
               padding: int = 2, step: int | None = None) -> Path:
-    """Write ``images`` as one PNG grid, atomically; ``step`` is recorded in the file."""
-    return _save_png(grid_image(images, nrow=nrow, padding=padding), path, step)
+    """Write ``images`` as one grid, atomically: PNG (``step`` recorded in it) unless the suffix names another format."""
+    return _save_grid_image(grid_image(images, nrow=nrow, padding=padding), path, step)
+
+
+def _save_grid_image(image: "Image.Image", path: str | os.PathLike[str], step: int | None = None) -> Path:
+    """A grid as PNG (with its step) or, for the suffix of another format Pillow writes, in that format."""
+    from PIL import Image
+
+    target = Path(path)
+    Image.init()
+    fmt = Image.registered_extensions().get(target.suffix.lower())
+    if fmt not in Image.SAVE or fmt == "PNG":
+        return _save_png(image, target, step)
+    with atomic_path(target) as tmp:
+        image.save(tmp, format=fmt)
+    return target
 
 
 def save_images(images: "torch.Tensor", directory: str | os.PathLike[str], *, prefix: str = "sample",
-                start: int = 0) -> list[Path]:
-    """Write one PNG per image (``sample_0000.png`` ...), atomically; returns the paths."""
+                start: int = 0, total: int | None = None) -> list[Path]:
+    """Write one PNG per image (``sample_0000.png`` ...), atomically; returns the paths.
+
+    ``total`` (the size of the whole set, when written batch by batch) fixes the number of
+    digits, so every batch's names sort together.
+    """
     from PIL import Image
 
     pixels = to_uint8(images)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    width = max(4, len(str(start + len(pixels) - 1)))
+    width = max(4, len(str((total if total is not None else start + len(pixels)) - 1)))
     paths = []
     for offset, image in enumerate(pixels):
         array = image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)
@@ -127,12 +177,17 @@ def make_gif(frames: Sequence[str | os.PathLike[str]], path: str | os.PathLike[s
     return target
 
 
-def sample_to_files(model: "torch.nn.Module", n: int = 64, *, seed: int = 0, out: str | os.PathLike[str] | None = None,
-                    save_dir: str | os.PathLike[str] | None = None, nrow: int | None = None,
-                    labels: "torch.Tensor | Sequence[int] | None" = None, batch_size: int = 256) -> "torch.Tensor":
+def sample_to_files(model: "torch.nn.Module", n: int = 64, *, seed: int | None = 0,
+                    out: str | os.PathLike[str] | None = None, save_dir: str | os.PathLike[str] | None = None,
+                    nrow: int | None = None, labels: "torch.Tensor | Sequence[int] | None" = None,
+                    batch_size: int = 256, return_images: bool = True) -> "torch.Tensor | None":
     """Sample ``n`` images with a seeded generator; write a grid to ``out`` and/or PNGs to ``save_dir``.
 
-    ``labels`` (class-conditional models) are cycled to ``n``. Returns the images in [-1, 1].
+    ``labels`` (class-conditional models) are cycled to ``n``. The images are made ``batch_size``
+    at a time and each batch goes straight into the grid's uint8 canvas and ``save_dir``, so with
+    ``return_images=False`` memory does not grow with ``n`` beyond the latents (``n x
+    latent_dim`` floats) and the grid's own pixels. Returns the images in [-1, 1] otherwise.
+    ``seed=None`` draws from torch's global generator.
 
     >>> sample_to_files(model, 16, seed=1, out="grid.png")   # doctest: +SKIP
     """
@@ -140,7 +195,7 @@ def sample_to_files(model: "torch.nn.Module", n: int = 64, *, seed: int = 0, out
 
     if n < 1:
         raise UsageError(f"the number of samples must be at least 1, got {n}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
     label_tensor = None
     if labels is not None:
         label_tensor = torch.as_tensor(list(labels) if not isinstance(labels, torch.Tensor) else labels,
@@ -148,20 +203,76 @@ def sample_to_files(model: "torch.nn.Module", n: int = 64, *, seed: int = 0, out
         if label_tensor.numel() == 0:
             raise UsageError("labels must not be empty")
         label_tensor = label_tensor.repeat(math.ceil(n / label_tensor.numel()))[:n]
-    # All noise (and labels) first, so the images do not depend on batch_size.
+    shape = tuple(getattr(model, "image_shape", None) or ())
+    grid = _Grid(n, *shape, nrow=nrow) if out is not None and len(shape) == 3 and all(shape) else None
+    # All noise (and labels) first, in the order model.sample(n) draws them: the images depend
+    # neither on batch_size nor on streaming.
     z = model.sample_latent(n, generator=generator, device="cpu")
     if label_tensor is None and getattr(model, "num_classes", 0):
         label_tensor = torch.randint(0, model.num_classes, (n,), generator=generator)
     chunks = []
     for start in range(0, n, batch_size):
         chunk_labels = None if label_tensor is None else label_tensor[start:start + batch_size]
-        chunks.append(model.sample(z=z[start:start + batch_size], labels=chunk_labels).float().cpu())
-    images = torch.cat(chunks)
-    if out is not None:
-        save_grid(images, out, nrow=nrow)
-    if save_dir is not None:
-        save_images(images, save_dir)
-    return images
+        images = model.sample(z=z[start:start + batch_size], labels=chunk_labels).float().cpu()
+        if out is not None:
+            if grid is None:
+                grid = _Grid(n, *images.shape[1:], nrow=nrow)
+            grid.paste(images, start)
+        if save_dir is not None:
+            save_images(images, save_dir, start=start, total=n)
+        if return_images:
+            chunks.append(images)
+        del images
+    if grid is not None and out is not None:
+        from ganzoo.outputs import writing
+
+        with writing(out):
+            _save_grid_image(grid.image, out)
+    return torch.cat(chunks) if return_images else None
+
+
+#: Images with more pixels than this (about 14000x14000) are refused from their header, before
+#: they are decoded: decoded as RGB such an image is 600 MB, as a float tensor 2.4 GB. It replaces
+#: Pillow's own decompression-bomb limit, whose warning ganzoo never prints. Raise or lift it with
+#: the environment variable ``GANZOO_MAX_IMAGE_PIXELS`` (``0`` = no limit), or set this from Python.
+MAX_IMAGE_PIXELS = 200_000_000
+MAX_PIXELS_ENV = "GANZOO_MAX_IMAGE_PIXELS"
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+def max_image_pixels() -> int | None:
+    """The pixel limit in force: ``GANZOO_MAX_IMAGE_PIXELS`` if set, else :data:`MAX_IMAGE_PIXELS`; ``None`` = none."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip().replace("_", "").replace(",", "")
+    if not text:
+        return MAX_IMAGE_PIXELS or None
+    if not text.isdigit():
+        raise UsageError(f"{MAX_PIXELS_ENV}={os.environ[MAX_PIXELS_ENV]!r} is not a whole number; set it to a pixel "
+                         f"count such as 200000000, or 0 for no limit")
+    return int(text) or None
+
+
+def _too_large_message(path: Path, size: tuple[int, int] | None, limit: int, detail: str = "") -> str:
+    pixels = size[0] * size[1] if size else 0
+    what = f"is {size[0]}x{size[1]} = {pixels:,} pixels" if size else f"holds a frame larger than it says ({detail})"
+    raise_to = f"{MAX_PIXELS_ENV}={pixels or 2 * limit}"
+    return (f"{path} {what}, more than the limit of {limit:,} pixels; use a smaller image, or raise the limit "
+            f"with the environment variable {raise_to} (0 for no limit)")
+
+
+@contextlib.contextmanager
+def _pillow_limit() -> Iterator[None]:
+    """Pillow's own decompression-bomb limit off (ganzoo checks the size itself, to name it in its
+    message) and its warning turned into an error, so it is never printed; restored afterwards."""
+    from PIL import Image
+
+    with _PILLOW_LIMIT_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def open_image(path: str | os.PathLike[str], *, channels: int = 3) -> "Image.Image":
@@ -169,7 +280,8 @@ def open_image(path: str | os.PathLike[str], *, channels: int = 3) -> "Image.Ima
 
     Any format Pillow reads; the EXIF orientation of phone photos is applied, and transparency
     is composited onto white (what viewers show) rather than kept as a fourth channel. A missing
-    file or one that is not an image is a one-line :class:`UsageError`.
+    file, one that is not an image, or one larger than :func:`max_image_pixels` (checked from its
+    header, before decoding) is a one-line :class:`UsageError`.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -178,13 +290,29 @@ def open_image(path: str | os.PathLike[str], *, channels: int = 3) -> "Image.Ima
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such image file")
+    limit = max_image_pixels()
     try:
-        with Image.open(path) as opened:
+        with _pillow_limit(), Image.open(path) as opened:
+            if limit is not None and opened.size[0] * opened.size[1] > limit:
+                raise UsageError(_too_large_message(path, opened.size, limit))
+            Image.MAX_IMAGE_PIXELS = limit  # frames and tiles decoded below are held to it too
             opened.load()
-            image = ImageOps.exif_transpose(opened)
+            upright = ImageOps.exif_transpose(opened) if opened.getexif().get(_ORIENTATION, 1) != 1 else opened
+            return _in_channels(upright, channels)  # a new image: closing ``opened`` frees its pixels
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UsageError(_too_large_message(path, None, limit or 0, str(exc))) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = "not an image Pillow can read" if isinstance(exc, UnidentifiedImageError) else str(exc)
         raise UsageError(f"{path}: {reason}; give a PNG, JPEG, WebP, BMP, GIF or TIFF image") from None
+
+
+_ORIENTATION = 0x0112  # the EXIF tag
+
+
+def _in_channels(image: "Image.Image", channels: int) -> "Image.Image":
+    """``image`` as "L" or "RGB" (always a new image), transparency composited onto white."""
+    from PIL import Image
+
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -220,9 +348,11 @@ def read_image(path: str | os.PathLike[str], *, channels: int = 3) -> "torch.Ten
 
 def write_image(image: "torch.Tensor", path: str | os.PathLike[str]) -> Path:
     """Write one image ``[C, H, W]`` in [-1, 1] atomically; the format follows the suffix."""
+    from ganzoo.outputs import image_format
+
     target = Path(path)
+    fmt = image_format(target)  # an unknown or read-only format fails before any work
     picture = tensor_to_image(image)
-    fmt = _format_for(target)
     try:
         with atomic_path(target) as tmp:
             picture.save(tmp, format=fmt)

@@ -39,6 +39,31 @@ Errors print one line on stderr, starting with `ganzoo: error:`. The exit code i
 success, 1 when something failed (a missing file, a Hub error, a NaN in training) and 2 when
 the command line itself is wrong (an unknown name or option). `--debug` or `GANZOO_DEBUG=1`
 prints the full traceback instead.
+
+## Files a command writes
+
+Every command that writes files where you tell it (`-o`, `--save-dir`, `--frames`, `OUT_DIR`)
+follows one rule; `ganzoo train --out` does the same for run folders, where `--resume`
+continues a run instead. (`ganzoo eval`, `pretrained NAME download` and `push` write only to
+caches and the Hub.)
+
+- An existing output is replaced only with `--overwrite`; without it the command stops with
+  one line naming the file and the flag (exit 2). A `--save-dir` or `--frames` folder counts
+  as existing when it already holds files of the kind written there (`sample_0000.png`,
+  `frame_00010.png`); `--overwrite` then replaces that set as a whole and leaves your other
+  files alone. `ganzoo export --overwrite` replaces `OUT_DIR` as a whole.
+- An input is never written over or into, not even with `--overwrite`: `ganzoo style-transfer
+  mine.png style.png -o mine.png` is refused, and so is an output inside a model or
+  checkpoint folder being read, or an `OUT_DIR` that holds the run being exported.
+- Outputs are checked before the work starts (loading, sampling, translating, optimising):
+  the folder must exist or be creatable and take a new file, a file output must not be a
+  folder, and an image's suffix must name a format (`.png`, `.jpg`, `.webp` ...).
+- A set of files (`--save-dir`, a folder of translations) is written into a hidden folder
+  inside its target and moved in when complete. A full disk or Ctrl-C halfway leaves the
+  folder as it was, never a silently short set, and the error says how far it got.
+  Style-transfer `--frames` are the exception, since they are there to be watched: they
+  appear as they are made (`--overwrite` first removes the older frames), and a failure says
+  how many were written.
 """
 
 #: Characters Markdown could read as markup: backslash, backtick, ``*``, ``|`` (table cells),

@@ -15,7 +15,7 @@ ganzoo train cgan --dataset fashion-mnist --set base_channels=48 --loss hinge --
 ganzoo export runs/cgan-fashion "$OUT" --dtype float16 --name cgan-fashion \
   --metrics fid,kid,is,pr,class-accuracy --eval-samples 10000 --overwrite
 # The acceptance check: 16 sneakers, and how often the shipped classifier agrees, class by class.
-ganzoo pretrained "$OUT" sample --class Sneaker -n 16 --seed 0 -o runs/cgan-fashion/sneakers.png
+ganzoo pretrained "$OUT" sample --class Sneaker -n 16 --seed 0 -o runs/cgan-fashion/sneakers.png --overwrite
 python - "$OUT" <<'PY'
 import sys
 

@@ -205,7 +205,7 @@ def test_pretrained_sample_draws_one_row_per_class(exported, tmp_path):
     assert f"rows, top to bottom (10 each): {', '.join(FASHION)}" in result.output
     with Image.open(grid) as image:
         assert image.size == (10 * 30 + 2, 10 * 30 + 2)  # 10 classes x 10 samples
-    result = ganzoo_cli("pretrained", str(exported), "sample", "-n", "25", "-o", str(grid))
+    result = ganzoo_cli("pretrained", str(exported), "sample", "-n", "25", "-o", str(grid), "--overwrite")
     assert "(3 each)" in result.output  # 25 spread over 10 rows, rounded up
     with Image.open(grid) as image:
         assert image.size == (3 * 30 + 2, 10 * 30 + 2)

@@ -273,7 +273,7 @@ def test_cli_respects_exif_orientation_and_drops_alpha(tmp_path):
     with Image.open(out) as image:
         assert image.size == (24, 40) and image.mode == "RGB"  # upright: 24 wide, 40 tall
     result = ganzoo("style-transfer", str(style), str(photo), "-o", str(out), "--vgg-weights", "random",
-                    "--steps", "1", "--quiet", "--size", "20")
+                    "--steps", "1", "--quiet", "--size", "20", "--overwrite")
     assert result.exit_code == 0, result.output
     with Image.open(out) as image:
         assert image.size == (20, 20) and image.mode == "RGB"

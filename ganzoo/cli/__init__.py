@@ -4,18 +4,29 @@ Each command group lives in its own module and imports torch only inside the fun
 it, so ``ganzoo --help`` and ``ganzoo list`` stay fast. Errors a user can cause
 (:class:`ganzoo.errors.GanzooError`, and click's own usage errors) become one line on stderr with
 exit code 2 (usage) or 1 (failure); ``--debug`` or ``GANZOO_DEBUG=1`` shows the traceback instead.
+So do the file system's refusals (full disk, read-only, no permission) that a command does not
+catch itself. A closed pipe (``ganzoo list | head -1``) ends the command quietly with 141, the
+exit status of a program killed by SIGPIPE; Ctrl-C is one line and 130.
+
+``ganzoo --version`` and ``ganzoo plugins --check`` run before any plugin loads, so a plugin that
+hangs or ends the process cannot stop them. Everything else, ``--help`` included, loads the
+plugins first (they may add commands); :mod:`ganzoo.plugins` names a slow one as it happens.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import click
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError
+from ganzoo.errors import FileSystemError, GanzooError, PluginLoadInterrupted
+
+#: Exit status for a closed pipe: what a program killed by SIGPIPE reports (128 + 13).
+BROKEN_PIPE_EXIT = 141
 
 # click >= 8.2 signals "no arguments, show the help" with a UsageError subclass; keep its help page.
 _NO_ARGS_IS_HELP: tuple[type[BaseException], ...] = tuple(
@@ -31,6 +42,95 @@ def _debug_enabled(ctx: click.Context | None = None) -> bool:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def _interrupted_line(exc: KeyboardInterrupt) -> str:
+    return f"ganzoo: {exc}" if isinstance(exc, PluginLoadInterrupted) else "ganzoo: interrupted"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the exit-time flush cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # stdout without a descriptor (tests' runners)
+        pass
+
+
+def _broken_pipe() -> NoReturn:
+    """The reader of stdout went away: stop quietly."""
+    _silence_stdout()
+    raise click.exceptions.Exit(BROKEN_PIPE_EXIT)
+
+
+def _flush_stdout() -> None:
+    """Flush what ``print`` left buffered now, while a failure can still be worded as one line."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if _is_broken_pipe(exc):
+            _silence_stdout()
+            sys.exit(BROKEN_PIPE_EXIT)
+        error = FileSystemError.from_os_error(exc, path="standard output")
+        _silence_stdout()
+        if error is not None:
+            click.echo(f"ganzoo: error: {_one_line(str(error))}", err=True)
+            sys.exit(error.exit_code)
+    except (AttributeError, ValueError):  # no stdout, or a closed one
+        pass
+
+
+def _is_broken_pipe(exc: BaseException) -> bool:
+    """EPIPE from writing stdout whose reader has gone; a closed socket is not a quiet matter."""
+    if not (isinstance(exc, OSError) and exc.errno == errno.EPIPE):
+        return False
+    try:
+        import select
+
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows) or no descriptor: trust EPIPE
+        return True
+
+
+def _file_system_line(exc: BaseException) -> str | None:
+    """One line for a full disk, a read-only mount or a refused permission; None for anything else.
+
+    A failed write names no file, so the file is looked up in the traceback: the innermost file
+    object open for writing. When that is stdout (``ganzoo list --json > /full/disk/x``), stdout
+    goes to the null device so that the exit-time flush does not fail a second time.
+    """
+    target = None
+    if isinstance(exc, OSError) and exc.filename is None:
+        target = _file_being_written(exc)
+        if target == "standard output":
+            _silence_stdout()
+    error = FileSystemError.from_os_error(exc, path=target)
+    return None if error is None else f"ganzoo: error: {_one_line(str(error))}"
+
+
+def _file_being_written(exc: BaseException) -> str | None:
+    """The name of the innermost file opened for writing in ``exc``'s traceback, if any."""
+    import io
+
+    stdout = [s for s in (sys.stdout, getattr(sys.stdout, "buffer", None), sys.__stdout__) if s is not None]
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):  # innermost first: nearest to the failed write
+        for value in list(frame.f_locals.values()):
+            if any(value is s for s in stdout):
+                return "standard output"
+            if not isinstance(value, io.IOBase):
+                continue
+            name, mode = getattr(value, "name", None), getattr(value, "mode", None)
+            if isinstance(name, str) and isinstance(mode, str) and set(mode) & set("wax+"):
+                return name  # name and mode are still known once ``with open(...)`` has closed it
+    return None
 
 
 def _usage_line(exc: click.UsageError) -> str:
@@ -51,6 +151,10 @@ class GanzooGroup(click.Group):
                 raise
             click.echo(_usage_line(exc), err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
+        except OSError as exc:  # ``ganzoo --help | head -1``
+            if not _is_broken_pipe(exc):
+                raise
+            _broken_pipe()
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -67,12 +171,18 @@ class GanzooGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
-            click.echo("ganzoo: interrupted", err=True)
+        except KeyboardInterrupt as exc:
+            click.echo(_interrupted_line(exc), err=True)
             ctx.exit(130)
         except Exception as exc:  # a bug: keep it one line unless debugging
+            if _is_broken_pipe(exc):
+                _broken_pipe()
             if _debug_enabled(ctx):
                 raise
+            line = _file_system_line(exc)
+            if line is not None:  # the disk or its permissions, not a bug: say so, exit 1
+                click.echo(line, err=True)
+                ctx.exit(1)
             click.echo(
                 f"ganzoo: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
                 f"(rerun with --debug for the traceback, and please report it)",
@@ -99,10 +209,15 @@ def _make_group() -> click.Group:
 
         \b
         Environment:
-          GANZOO_LOAD_PLUGINS=a,b   load only these third-party plugins ("" = built-ins only)
-          GANZOO_STRICT_PLUGINS=1   a broken plugin is an error instead of a warning
-          GANZOO_TRACE_PLUGINS=1    print every plugin hook call
-          GANZOO_DEBUG=1            full tracebacks (same as --debug)
+          GANZOO_LOAD_PLUGINS=a,b       load only these third-party plugins ("" = built-ins only)
+          GANZOO_STRICT_PLUGINS=1       a broken plugin is an error instead of a warning
+          GANZOO_TRACE_PLUGINS=1        print every plugin hook call
+          GANZOO_PLUGIN_SLOW_SECONDS=3  name a plugin still loading after 3 s (0: never)
+          GANZOO_MAX_IMAGE_PIXELS=N     refuse input images over N pixels (default 200000000; 0: no limit)
+          GANZOO_DEBUG=1                full tracebacks (same as --debug)
+
+        A plugin that hangs, crashes or ends ganzoo while loading: 'ganzoo plugins --check' loads
+        each plugin in a process of its own and names the bad ones.
         """
         ctx.ensure_object(dict)
         ctx.obj["debug"] = debug
@@ -134,18 +249,36 @@ def _add_builtin_commands(group: click.Group) -> None:
             group.add_command(command)
 
 
-def build_cli() -> click.Group:
+def _without_plugins(argv: Sequence[str]) -> bool:
+    """Whether the command line can and must run before any plugin loads.
+
+    ``--version`` (before the command name) needs nothing from plugins, and ``plugins --check``
+    exists for when loading them in this process hangs or ends it.
+    """
+    leading = []
+    for arg in argv:
+        if not arg.startswith("-"):
+            break
+        leading.append(arg)
+    if {"-V", "--version"} & set(leading):
+        return True
+    rest = list(argv[len(leading):])
+    return bool(rest) and rest[0] == "plugins" and "--check" in rest[1:]
+
+
+def build_cli(plugins: bool = True) -> click.Group:
     """A fresh top-level group with the built-in commands, then those plugins add.
 
     Fresh on every call, so commands of an earlier plugin manager (tests, notebooks) never
     linger. Raises :class:`ganzoo.errors.PluginError` when ``GANZOO_STRICT_PLUGINS=1`` and a
-    plugin is broken.
+    plugin is broken. ``plugins=False`` loads no plugin: the built-in commands only.
     """
-    from ganzoo.plugins import get_manager
-
     group = _make_group()
     _add_builtin_commands(group)
-    get_manager().add_commands(group)
+    if plugins:
+        from ganzoo.plugins import get_manager
+
+        get_manager().add_commands(group)
     return group
 
 
@@ -153,10 +286,18 @@ def main(args: Sequence[str] | None = None) -> None:
     """Console-script entry point: ``main(["list", "losses"])`` runs ``ganzoo list losses``."""
     argv = list(sys.argv[1:] if args is None else args)
     try:
-        group = build_cli()
+        group = build_cli(plugins=not _without_plugins(argv))
     except GanzooError as exc:  # strict plugins: one line, exit 1, unless debugging
         if _debug_enabled() or "--debug" in argv:
             raise
         click.echo(f"ganzoo: error: {_one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
-    group.main(args=argv, prog_name="ganzoo")
+    except KeyboardInterrupt as exc:  # Ctrl-C while plugins load: name the one loading
+        if _debug_enabled() or "--debug" in argv:
+            raise
+        click.echo(_interrupted_line(exc), err=True)
+        sys.exit(130)
+    try:
+        group.main(args=argv, prog_name="ganzoo")
+    finally:
+        _flush_stdout()

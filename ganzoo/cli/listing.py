@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ganzoo.cli.output import echo_json, echo_table, human_size
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
 from ganzoo.registry import KINDS, Spec, find_everywhere, get_registry
+
+if TYPE_CHECKING:
+    from ganzoo.plugins import CheckResult
 
 
 def _extra_column(spec: Spec) -> str:
@@ -231,17 +234,30 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def plugins_command(as_json: bool) -> None:
+@click.option("--check", is_flag=True,
+              help="Load each plugin in a process of its own and report the ones that hang, exit or crash.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True,
+              metavar="SECONDS", help="With --check: how long a plugin may load before it counts as hanging.")
+def plugins_command(as_json: bool, check: bool, timeout: float) -> None:
     """List installed plugins: distribution, version, hooks, what each registered, errors.
 
     A plugin that fails to load is skipped and shown here with its error; the rest of ganzoo
     keeps working. GANZOO_LOAD_PLUGINS="" loads the built-ins only.
 
+    --check loads no plugin in this process: it starts one process per plugin, so a plugin that
+    hangs, ends the process or crashes it is named instead of taking ganzoo down. It exits 1
+    when any plugin misbehaves, and says which GANZOO_LOAD_PLUGINS setting leaves them out.
+
     \b
     Examples:
       ganzoo plugins
       ganzoo plugins --json
+      ganzoo plugins --check
+      ganzoo plugins --check --timeout 10 --json
     """
+    if check:
+        _check_command(as_json, timeout)
+        return
     from ganzoo.plugins import get_manager
 
     manager = get_manager()
@@ -251,10 +267,7 @@ def plugins_command(as_json: bool) -> None:
         return
     colours = {"ok": "green", "failed": "red", "skipped": "yellow"}
     for info in plugins:
-        status = click.style(info.status.upper() if info.status != "ok" else "ok", fg=colours[info.status])
-        origin = f"{info.distribution or '-'} {info.version or ''}".strip()
-        kind = "built-in" if info.builtin else "third-party"
-        click.echo(f"{click.style(info.name, bold=True)}  [{status}]  {origin}, {kind}, module {info.module}")
+        click.echo(_plugin_headline(info, colours[info.status], f"module {info.module}"))
         if info.skipped:
             click.echo(f"  skipped: {info.skipped}")
         if info.hooks:
@@ -270,6 +283,57 @@ def plugins_command(as_json: bool) -> None:
                     click.echo(f"    {line}")
     if not plugins:
         click.echo("no plugins are installed")
+
+
+def _plugin_headline(plugin: Any, colour: str, tail: str) -> str:
+    """``name  [status]  distribution version, built-in|third-party, TAIL`` for one plugin."""
+    status = click.style("ok" if plugin.status == "ok" else plugin.status.upper(), fg=colour)
+    origin = f"{plugin.distribution or '-'} {plugin.version or ''}".strip()
+    kind = "built-in" if plugin.builtin else "third-party"
+    return f"{click.style(plugin.name, bold=True)}  [{status}]  {origin}, {kind}, {tail}"
+
+
+def _check_command(as_json: bool, timeout: float) -> None:
+    """``ganzoo plugins --check``: one process per plugin, one line (or two) per plugin."""
+    from ganzoo.plugins import allow_list_without, check_plugins
+
+    results = check_plugins(timeout=timeout)
+    if as_json:
+        echo_json([r.to_dict() for r in results])
+    else:
+        colours = {"ok": "green", "failed": "red", "hangs": "red", "exited": "red", "crashed": "red"}
+        for r in results:
+            click.echo(_plugin_headline(r, colours[r.status], f"{r.seconds:.1f} s"))
+            if r.detail:
+                click.echo(f"  {r.detail}")
+            if r.printed:
+                click.echo(f"  printed to stdout while loading (ganzoo sends that to stderr): {r.printed}")
+            if r.skipped:
+                click.echo(f"  not loaded by other commands: {r.skipped}")
+        if not results:
+            click.echo("no plugins are installed")
+    bad = [r for r in results if not r.ok]
+    if not bad:
+        return
+    what = ", ".join(f"'{r.name}' {_misbehaviour(r)}" for r in bad)
+    third_party = [r.name for r in bad if not r.builtin]
+    advice = []
+    if third_party:
+        advice.append(f"to run ganzoo without {'it' if len(third_party) == 1 else 'them'}, "
+                      f"set {allow_list_without(third_party)}")
+    if len(third_party) < len(bad):
+        advice.append("a built-in plugin failing is a ganzoo bug: reinstall ganzoo, and please report it")
+    noun = "plugin" if len(results) == 1 else "plugins"
+    verb = "misbehaves" if len(bad) == 1 else "misbehave"
+    raise PluginError(f"{len(bad)} of {len(results)} {noun} {verb}: {what}; {'; '.join(advice)}")
+
+
+def _misbehaviour(result: CheckResult) -> str:
+    if result.status == "exited":
+        return f"exited with code {result.exit_code}"
+    if result.status == "crashed":
+        return f"crashed ({result.signal})"
+    return {"hangs": "hangs", "failed": "failed to load"}[result.status]
 
 
 COMMANDS = [list_command, info_command, plugins_command]

@@ -1,12 +1,22 @@
-"""Small helpers for what commands print: aligned tables and JSON."""
+"""Small helpers for what commands print (aligned tables, JSON) and the sample files they write.
+
+The rule for written files lives in :mod:`ganzoo.outputs`; this module holds what the two
+sampling commands (``ganzoo sample``, ``ganzoo pretrained NAME sample``) share on top of it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import click
+
+#: The help text of every command's ``--overwrite`` (the rule: docs/cli.md, "Files a command writes").
+OVERWRITE_HELP = ("Replace outputs that already exist (never an input: those are refused even with this). "
+                  "Without it an existing output is an error, before any work starts.")
 
 
 def echo_json(data: Any) -> None:
@@ -42,3 +52,32 @@ def human_size(num_bytes: float) -> str:
             return f"{num_bytes:.0f} {unit}" if unit == "B" else f"{num_bytes:.1f} {unit}"
         num_bytes /= 1024
     return f"{num_bytes:.1f} GB"
+
+
+def check_sample_outputs(output: "str | os.PathLike[str] | None", save_dir: "str | os.PathLike[str] | None", *,
+                         overwrite: bool, inputs: Iterable["str | os.PathLike[str]"] = ()) -> None:
+    """The grid (``-o``) and ``--save-dir`` of a sampling command, checked before the model loads."""
+    from ganzoo.outputs import SAMPLE_FILES, check_distinct, check_file, check_folder
+
+    inputs = list(inputs)
+    if output is not None:
+        check_file(output, overwrite=overwrite, inputs=inputs, option="-o")
+    if save_dir is not None:
+        check_folder(save_dir, overwrite=overwrite, inputs=inputs, option="--save-dir")
+    check_distinct(output, save_dir, SAMPLE_FILES, "-o", "--save-dir")
+
+
+def write_samples(model: Any, n: int, *, seed: int | None, labels: Any = None,
+                  output: "str | os.PathLike[str] | None" = None, save_dir: "str | os.PathLike[str] | None" = None,
+                  nrow: int | None = None) -> None:
+    """Sample ``n`` images batch by batch into the grid and/or ``save_dir`` (all files or none)."""
+    from ganzoo.images import sample_to_files
+    from ganzoo.outputs import SAMPLE_FILES, staged_folder
+
+    with contextlib.ExitStack() as stack:
+        staging = None
+        if save_dir is not None:
+            staging = stack.enter_context(staged_folder(save_dir, total=n, replaces=SAMPLE_FILES,
+                                                        what="sample images", option="--save-dir"))
+        sample_to_files(model, n, seed=seed, out=output, save_dir=staging.path if staging else None, nrow=nrow,
+                        labels=labels, return_images=False)

@@ -11,7 +11,9 @@ from typing import Any, Callable
 
 import click
 
-from ganzoo.cli.output import echo_json, echo_table, human_size
+from ganzoo.cli.output import OVERWRITE_HELP, check_sample_outputs, echo_json, echo_table, human_size, write_samples
+from ganzoo.errors import UsageError
+from ganzoo.outputs import model_inputs, refuse_inputs
 
 NAME_HELP = "NAME: a zoo name (dcgan-fashion), hf:owner/repo[@revision], or a checkpoint folder."
 
@@ -51,9 +53,10 @@ def _where(ctx: click.Context, offline: bool, token: str | None, force_download:
                    "rounded up to fill every row.")
 @click.option("--seed", type=int, default=None, help="Random seed (same seed, same images).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Grid PNG to write [default: samples.png unless --save-dir is given].")
+              help="Grid image to write (.png, .jpg, .webp ...) [default: samples.png unless --save-dir is given].")
 @click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write one PNG per image into this folder.")
+              help="Also write one PNG per image (sample_0000.png ...) into this folder, all or none.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--nrow", type=click.IntRange(1, 1000), default=None, help="Images per grid row [default: ~sqrt(n)].")
 @click.option("--class", "classes", multiple=True,
               help="Class name (any case) or index, repeatable, for class-conditional models [default: every class].")
@@ -61,7 +64,7 @@ def _where(ctx: click.Context, offline: bool, token: str | None, force_download:
 @hub_options
 @click.pass_context
 def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: Path | None, save_dir: Path | None,
-                   nrow: int | None, classes: tuple[str, ...], device: str | None, offline: bool,
+                   overwrite: bool, nrow: int | None, classes: tuple[str, ...], device: str | None, offline: bool,
                    token: str | None, force_download: bool) -> None:
     """Generate new images into a PNG grid (and/or one PNG per image).
 
@@ -76,29 +79,36 @@ def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: 
       ganzoo pretrained cgan-fashion sample --class Sneaker -n 16
       ganzoo pretrained cgan-fashion sample --class bag --class 7 -n 8
     """
+    if output is None and save_dir is None:
+        output = Path("samples.png")
+    name = ctx.obj["name"]
+    check_sample_outputs(output, save_dir, overwrite=overwrite, inputs=model_inputs(name))
+
     from ganzoo.hub.pretrained import load_pretrained
-    from ganzoo.images import save_grid, save_images
 
     where = _where(ctx, offline, token, force_download)
     model = load_pretrained(where.pop("name"), device=device, **where)
+    folder = getattr(model, "folder", None)  # a zoo or hf: model's files, now that they are known
+    for path, option in ((output, "-o"), (save_dir, "--save-dir")):
+        if path is not None and folder is not None:
+            refuse_inputs(path, [folder], option)
+    if model.task == "image-to-image":
+        raise UsageError(f"{model.name} is image-to-image: it needs input images; use "
+                         f"'ganzoo translate {model.name} INPUT -o OUT'")
     rows = _class_rows(model, classes, n)
+    labels = None
     if rows is None:
         n = 64 if n is None else n
-        images = model.sample(n, seed=seed)
     else:
         labels, per_row, names = rows
         if nrow is None and (len(names) > 1 or n is None):  # -n images of one class fill a square grid
             nrow = per_row
         n = labels.numel()
-        images = model.sample(n, seed=seed, labels=labels)
-    if output is None and save_dir is None:
-        output = Path("samples.png")
+    write_samples(model.model, n, seed=seed, labels=labels, output=output, save_dir=save_dir, nrow=nrow)
     if output is not None:
-        save_grid(images, output, nrow=nrow)
         click.echo(f"wrote {output} ({n} images from {model.name}, {model.source})")
     if save_dir is not None:
-        paths = save_images(images, save_dir)
-        click.echo(f"wrote {len(paths)} images to {save_dir}/")
+        click.echo(f"wrote {n} images to {save_dir}/")
     if rows is not None:
         if len(names) == 1:
             click.echo(f"class: {names[0]}")
@@ -296,7 +306,8 @@ def download_command(ctx: click.Context, offline: bool, token: str | None, force
               help="Storage dtype of the weights (float16 halves the size).")
 @click.option("--discriminator", is_flag=True, help="Also export the discriminator's weights.")
 @click.option("--name", default=None, help="Model name shown in the card.")
-@click.option("--overwrite", is_flag=True, help="Replace OUT_DIR if it already holds files.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace OUT_DIR, as a whole, if it already holds files (never a folder holding the run).")
 @click.option("--metrics", default=None,
               help="Evaluate and record these metrics in the config and card (e.g. fid,kid,is,pr; class-accuracy "
                    "for class-conditional models; l1,fid,class-accuracy for image-to-image ones).")

@@ -5,26 +5,34 @@ torch is imported only when the command runs, so ``ganzoo --help`` stays fast.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
+from ganzoo.cli.output import OVERWRITE_HELP, check_sample_outputs, write_samples
+from ganzoo.outputs import model_inputs
+
 
 @click.command("sample")
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("-n", "--num", "n", type=click.IntRange(min=1), default=64, show_default=True, help="How many images.")
+@click.option("-n", "--num", "n", type=click.IntRange(1, 100_000), default=64, show_default=True,
+              help="How many images (made 256 at a time, so memory stays flat).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the noise (same seed, same images).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False),
-              help="Grid PNG to write (default samples.png unless --save-dir is given).")
-@click.option("--save-dir", type=click.Path(file_okay=False), help="Also write one PNG per image here.")
+              help="Grid image to write, .png, .jpg, .webp ... (default samples.png unless --save-dir is given).")
+@click.option("--save-dir", type=click.Path(file_okay=False),
+              help="Also write one PNG per image (sample_0000.png ...) here, all or none.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--nrow", type=click.IntRange(min=1), help="Images per grid row (default: a square grid).")
 @click.option("--ema/--no-ema", default=None, help="Use the EMA generator (default: when the run kept one).")
 @click.option("--checkpoint", help="Which checkpoint: step_00000200, 200 or a folder (default: the latest).")
 @click.option("--label", "labels", multiple=True,
               help="Class to draw (index or name; repeatable, cycled) for class-conditional models.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: str | None, nrow: int | None,
-                   ema: bool | None, checkpoint: str | None, labels: tuple[str, ...], device: str) -> None:
+def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: str | None, overwrite: bool,
+                   nrow: int | None, ema: bool | None, checkpoint: str | None, labels: tuple[str, ...],
+                   device: str) -> None:
     """Sample images from the run in RUN_DIR (its latest checkpoint by default).
 
     \b
@@ -34,15 +42,17 @@ def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: s
       ganzoo sample runs/x --no-ema --checkpoint step_00000200 --save-dir out/
       ganzoo sample runs/cgan --label Sneaker --label 3
     """
-    from ganzoo.images import sample_to_files
+    if out is None and save_dir is None:
+        out = "samples.png"
+    inputs = model_inputs(run_dir) + ([Path(checkpoint)] if checkpoint and Path(checkpoint).is_dir() else [])
+    check_sample_outputs(out, save_dir, overwrite=overwrite, inputs=inputs)
+
     from ganzoo.train.devices import select_device
     from ganzoo.train.rundir import load_run
 
     model, config = load_run(run_dir, ema=ema, checkpoint=checkpoint, device=select_device(device))
-    if out is None and save_dir is None:
-        out = "samples.png"
     label_ids = _label_ids(labels, model, config) if labels else None
-    sample_to_files(model, n, seed=seed, out=out, save_dir=save_dir, nrow=nrow, labels=label_ids)
+    write_samples(model, n, seed=seed, labels=label_ids, output=out, save_dir=save_dir, nrow=nrow)
     loaded = config["loaded"]
     wrote = " and ".join(p for p in (out, f"{save_dir}/" if save_dir else None) if p)
     click.echo(f"wrote {n} samples to {wrote} (step {loaded['step']}{', EMA' if loaded['ema'] else ''})")

@@ -7,11 +7,21 @@ imported inside the command, never at module import.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from pathlib import Path
 
 import click
 
+from ganzoo.cli.output import OVERWRITE_HELP
+
 ARCH = "neural-style"
+#: Without --size, a content image with a longer side above this is worked on at this size
+#: (memory and time grow with the pixel count; the neural-style model applies the same default).
+DEFAULT_SIZE = 512
+MAX_SIZE = 8192
+#: What --frames writes; with --overwrite an older set is replaced as a whole.
+FRAME_FILES = re.compile(r"frame_\d+\.png|progress\.gif")
 
 
 def _blend(text: str | None) -> list[float] | None:
@@ -30,10 +40,11 @@ def _blend(text: str | None) -> list[float] | None:
 @click.argument("styles", metavar="STYLE...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("stylized.png"),
-              show_default=True, help="Image to write (.png, .jpg, .webp ...); replaced if it exists.")
-@click.option("--size", type=click.IntRange(16, 8192), default=None,
-              help="Longer side of the output in pixels [default: the content image's size]. "
-                   "On a CPU keep it at 256-512.")
+              show_default=True, help="Image to write (.png, .jpg, .webp ...); an existing file needs --overwrite.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+@click.option("--size", type=click.IntRange(16, MAX_SIZE), default=None,
+              help=f"Longer side of the output in pixels [default: the content image's size, shrunk to "
+                   f"{DEFAULT_SIZE} when larger]. On a CPU keep it at 256-512.")
 @click.option("--style-blend", default=None, help="Weights of several STYLE images, e.g. 0.7,0.3 [default: equal].")
 @click.option("--style-scale", type=click.FloatRange(0.05, 8.0), default=1.0, show_default=True,
               help="Style images' longer side relative to the output's; smaller = finer strokes.")
@@ -61,12 +72,13 @@ def _blend(text: str | None) -> list[float] | None:
                    "a .pth/.safetensors PATH, or random (untrained: for tests; weaker results).")
 @click.option("--offline", is_flag=True, help="Never download the VGG19 weights (also: HF_HUB_OFFLINE=1).")
 @click.option("--frames", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write intermediate images and progress.gif into this folder.")
+              help="Write intermediate images (frame_00015.png ...) as they are made, and progress.gif, into this "
+                   "folder; frames already there need --overwrite, which removes them first.")
 @click.option("--frame-every", type=click.IntRange(min=1), default=None,
               help="Steps between frames [default: steps/20].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def style_transfer_command(content: Path, styles: tuple[Path, ...], output: Path, size: int | None,
+def style_transfer_command(content: Path, styles: tuple[Path, ...], output: Path, overwrite: bool, size: int | None,
                            style_blend: str | None, style_scale: float, content_weight: float, style_weight: float,
                            tv_weight: float, steps: int, optimizer: str, lr: float | None, init: str, seed: int,
                            preserve_color: bool, pool: str, vgg_weights: str, offline: bool, frames: Path | None,
@@ -94,42 +106,58 @@ def style_transfer_command(content: Path, styles: tuple[Path, ...], output: Path
     import torch
 
     from ganzoo.errors import UsageError
-    from ganzoo.images import _format_for, make_gif, open_image, write_image
+    from ganzoo.images import make_gif, open_image, write_image
     from ganzoo.models import build_model
+    from ganzoo.outputs import check_distinct, check_file, check_folder, live_folder, writing
     from ganzoo.train.devices import select_device
 
-    _format_for(output)  # a bad suffix fails now, not after the optimisation
+    # Every output is checked before the images load and long before the optimisation.
+    inputs = [content, *styles] + ([Path(vgg_weights)] if Path(vgg_weights).is_file() else [])
+    check_file(output, overwrite=overwrite, inputs=inputs, option="-o")
+    if frames is not None:
+        check_folder(frames, overwrite=overwrite, inputs=inputs, option="--frames", holds=FRAME_FILES, what="frames")
+        check_distinct(output, frames, FRAME_FILES, "-o", "--frames")
     blend = _blend(style_blend)
     if blend is not None and len(blend) != len(styles):
         raise UsageError(f"--style-blend has {len(blend)} weights for {len(styles)} style image(s); give one each")
     content_image = open_image(content, channels=3)
     style_images = [open_image(path, channels=3) for path in styles]
-    if size is None and max(content_image.size) > 1024:
-        click.echo(f"note: {content} is {content_image.size[0]}x{content_image.size[1]}; "
-                   f"this will be slow, --size 512 is much faster", err=True)
+    width, height = content_image.size
+    if size is None and max(width, height) > DEFAULT_SIZE:
+        size = DEFAULT_SIZE
+        scale = size / max(width, height)
+        click.echo(f"note: {content} is {width}x{height}; working at {round(width * scale)}x{round(height * scale)} "
+                   f"(the default longer side, {DEFAULT_SIZE}); pass --size N (up to {MAX_SIZE}) for another size, "
+                   f"larger is slower", err=True)
     target = select_device(device)
     model = build_model(ARCH, weights=vgg_weights, pool=pool, download=not offline).to(target)
 
-    written: list[Path] = []
     every = frame_every or max(1, steps // 20)
     final: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        folder = None
+        if frames is not None:  # frames appear as they are made: they show the progress (ganzoo.outputs.live_folder)
+            folder = stack.enter_context(live_folder(frames, replaces=FRAME_FILES, what="frames", option="--frames"))
+        written: list[Path] = []
 
-    def callback(step: int, logs: dict[str, float], image: torch.Tensor) -> None:
-        final.update(logs)
-        if frames is not None and (step % every == 0 or step == steps):
-            written.append(write_image(image.float().cpu(), frames / f"frame_{step:05d}.png"))
+        def callback(step: int, logs: dict[str, float], image: torch.Tensor) -> None:
+            final.update(logs)
+            if folder is not None and (step % every == 0 or step == steps):
+                written.append(write_image(image.float().cpu(), folder / f"frame_{step:05d}.png"))
 
-    result = model.transfer(content_image, style_images, blend=blend, size=size, style_scale=style_scale,
-                            content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
-                            steps=steps, optimizer=optimizer, lr=lr, init=init, seed=seed,
-                            preserve_color=preserve_color, callback=callback, progress=not quiet)
-    write_image(result, output)
+        result = model.transfer(content_image, style_images, blend=blend, size=size, style_scale=style_scale,
+                                content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
+                                steps=steps, optimizer=optimizer, lr=lr, init=init, seed=seed,
+                                preserve_color=preserve_color, callback=callback, progress=not quiet)
+        if folder is not None and written:
+            make_gif(written, folder / "progress.gif")
+        with writing(output):
+            write_image(result, output)
     losses = ", ".join(f"{k} {v:.3g}" for k, v in final.items() if k != "loss")
     click.echo(f"wrote {output} ({result.shape[2]}x{result.shape[1]}, {steps} {optimizer} steps, "
                f"VGG19 weights: {model.weights_source}; last losses: {losses})")
     if frames is not None and written:
-        gif = make_gif(written, frames / "progress.gif")
-        click.echo(f"wrote {len(written)} frames and {gif} to {frames}/")
+        click.echo(f"wrote {len(written)} frames and {frames / 'progress.gif'} to {frames}/")
 
 
 COMMANDS = [style_transfer_command]

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from ganzoo.errors import UsageError
-from ganzoo.train.config import (LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, arch_train_defaults,
+from ganzoo.errors import CheckpointError, UsageError
+from ganzoo.train.config import (LR_SCHEDULES, NOT_SAVED, OPTIMIZERS, PRECISIONS, TrainConfig, arch_train_defaults,
                                  normalise_keys, parse_betas, parse_pairs)
 
 _D = TrainConfig()
@@ -32,7 +32,7 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
 @click.argument("arch", required=False)
 @_opt("--dataset", "-d", help="Registered dataset to train on (see 'ganzoo list datasets').")
 @_opt("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-      help="JSON or TOML file of these options (field names, or set/data/reg tables); the command line wins.")
+      help="JSON, TOML or YAML file of these options (field names, or set/data/reg tables); the command line wins.")
 @_opt("--out", help="Run directory (default runs/ARCH-DATASET).")
 @_opt("--epochs", type=int, help="Passes over the data (default 5, unless --max-steps).")
 @_opt("--max-steps", type=int, help="Generator updates to train for; wins over --epochs.")
@@ -82,6 +82,9 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
       help="Train on these classes only, e.g. --classes frog or --classes cat,dog (the dataset option classes=).")
 @_opt("--split", help="Dataset split (default train).")
 @_opt("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@_opt("--checkpoint", "resume_checkpoint", metavar="NAME",
+      help="With --resume: continue from this checkpoint (step_00000200, 200, latest or best) instead of the "
+           "newest readable one.")
 @_opt("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @_opt("--tensorboard", is_flag=True, help="Also log to OUT/tensorboard (needs the tensorboard package).")
 @_opt("--quiet", "-q", is_flag=True, help="No progress bar or messages.")
@@ -102,7 +105,8 @@ def train_command(arch: str | None, config_file: str | None, **options: Any) -> 
       ganzoo train vanilla -d fashion-mnist --eval-every 500 --eval-samples 2000
       torchrun --nproc-per-node 2 -m ganzoo train dcgan -d cifar10
 
-    Ctrl-C saves a checkpoint and stops (exit code 130); --resume continues exactly.
+    Ctrl-C saves a checkpoint and stops (exit code 130); --resume continues exactly. One
+    trainer at a time may use a run directory: a second one stops at once, naming the first.
     """
     explicit = _explicit_options(arch, options)
     config = _make_config(config_file, explicit)
@@ -175,7 +179,11 @@ def _make_config(config_file: str | None, explicit: dict[str, Any]) -> TrainConf
         if not config.out and not (config.arch and config.dataset):
             raise UsageError("--resume needs the run directory: pass --out DIR")
         out = config.out or str(default_out(config))
-        saved = read_run_config(out)["train"]
+        saved = read_run_config(out).get("train")
+        if not isinstance(saved, dict):
+            raise CheckpointError(f"{out}/config.json has no \"train\" table of options, so the run cannot be "
+                                  f"resumed; restore it from a backup, or start again with --overwrite")
+        saved = {k: v for k, v in saved.items() if k not in NOT_SAVED}  # older runs saved --quiet too
         if "epochs" in explicit and "max_steps" not in explicit:
             saved["max_steps"] = None  # a new --epochs budget replaces the saved step budget
         config = TrainConfig.from_dict({**saved, "resume": False, "overwrite": False},

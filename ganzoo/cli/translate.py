@@ -12,8 +12,10 @@ from typing import Any
 
 import click
 
+from ganzoo.cli.output import OVERWRITE_HELP
 from ganzoo.cli.pretrained import hub_options
 from ganzoo.errors import UsageError
+from ganzoo.outputs import check_file, check_files_in, image_format, model_inputs, staged_folder, writing
 
 #: --format choices and the Pillow format each writes.
 FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tiff": "TIFF"}
@@ -30,7 +32,7 @@ FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tiff": "T
 @click.option("--side-by-side", is_flag=True, help="Write input | output pairs instead of the output alone.")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
               help="Format of the files written into an output folder [default: png].")
-@click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=32, show_default=True,
               help="Images translated at once (changes speed, not results).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, mps or auto.")
@@ -59,7 +61,11 @@ def translate_command(name: str, inputs: tuple[Path, ...], output: Path, directi
     files = _input_files(inputs)
     single = len(inputs) == 1 and inputs[0].is_file() and not output.is_dir()
     targets = _targets(files, output, single, fmt)
-    _check_targets(files, targets, overwrite)
+    sources = [*files, *model_inputs(name)]
+    if single:
+        check_file(targets[0], overwrite=overwrite, inputs=sources, option="-o")
+    else:
+        check_files_in(output, targets, overwrite=overwrite, inputs=sources, option="-o")
 
     from ganzoo.translation import check_direction, describe_direction, domains_of, is_translator
 
@@ -68,8 +74,14 @@ def translate_command(name: str, inputs: tuple[Path, ...], output: Path, directi
         raise UsageError(f"{label} is not an image-to-image model ({model.task}): it makes images from noise, "
                          f"not from inputs; sample it with: {how_to_sample}")
     direction = check_direction(model, direction)
-    model_size = _translate_files(model, files, targets, direction, side_by_side, batch_size,
-                                  show=not quiet and len(files) > 1 and sys.stderr.isatty())
+    show = not quiet and len(files) > 1 and sys.stderr.isatty()
+    if single:
+        with writing(targets[0]):
+            model_size = _translate_files(model, files, targets, direction, side_by_side, batch_size, show=show)
+    else:
+        with staged_folder(output, total=len(files), what="translated images", option="-o") as staging:
+            staged = [staging.path / target.name for target in targets]
+            model_size = _translate_files(model, files, staged, direction, side_by_side, batch_size, show=show)
     words = describe_direction(direction, domains_of(model))
     where = str(targets[0]) if single else f"{len(targets)} image(s) in {output}/"
     click.echo(f"wrote {where} with {label}, {words}; the model works at {model_size} and outputs are "
@@ -103,14 +115,8 @@ def _input_files(inputs: tuple[Path, ...]) -> list[Path]:
 
 def _targets(files: list[Path], output: Path, single: bool, fmt: str | None) -> list[Path]:
     """Where each output goes: OUT itself for one input file, else OUT/<input name>.<format>."""
-    from PIL import Image
-
     if single:
-        Image.init()
-        written_as = Image.registered_extensions().get(output.suffix.lower())
-        if written_as not in Image.SAVE:
-            raise UsageError(f"cannot tell the image format of {output}; end the name with .png, .jpg or .webp "
-                             f"(or give a folder)")
+        written_as = image_format(output, " (or give a folder)")
         if fmt is not None and written_as != FORMATS[fmt]:
             raise UsageError(f"--format {fmt} disagrees with the output name {output.name}; drop --format or "
                              f"rename the output")
@@ -125,18 +131,6 @@ def _targets(files: list[Path], output: Path, single: bool, fmt: str | None) -> 
                              f"translate them into different folders")
         seen[target] = path
     return targets
-
-
-def _check_targets(files: list[Path], targets: list[Path], overwrite: bool) -> None:
-    """Never write over an input; write over other existing files only with --overwrite."""
-    inputs = {p.resolve() for p in files}
-    for target in targets:
-        if target.resolve() in inputs:
-            raise UsageError(f"{target} is also an input; write the outputs somewhere else")
-    existing = [t for t in targets if t.exists()]
-    if existing and not overwrite:
-        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise UsageError(f"{existing[0]} already exists{more}; pass --overwrite to replace, or choose another -o")
 
 
 def _load(name: str, device: str, offline: bool, token: str | None, force_download: bool) -> tuple[Any, str, str]:
@@ -157,12 +151,9 @@ def _load(name: str, device: str, offline: bool, token: str | None, force_downlo
 
 
 def _is_run(path: Path) -> bool:
-    import json
+    from ganzoo.folders import folder_kind
 
-    try:
-        return json.loads((path / "config.json").read_text(encoding="utf-8")).get("format") == "ganzoo-run"
-    except (OSError, ValueError, AttributeError):
-        return (path / "checkpoints").is_dir()
+    return folder_kind(path) == "run"
 
 
 def _translate_files(model: Any, files: list[Path], targets: list[Path], direction: str, side_by_side: bool,
@@ -190,7 +181,6 @@ def _translate_files(model: Any, files: list[Path], targets: list[Path], directi
                 if side_by_side:
                     shown = match_channels(original[None], picture.shape[0])[0]
                     picture = torch.cat([shown, picture], dim=2)
-                target.parent.mkdir(parents=True, exist_ok=True)
                 write_image(picture, target)
             if bar is not None:
                 bar.update(len(chunk))

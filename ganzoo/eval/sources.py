@@ -8,7 +8,6 @@ directory, a folder of images or ``DATASET:SPLIT``; :func:`resolve_target` turns
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -182,21 +181,10 @@ def resolve_target(target: Any, *, size: int, channels: int, device: torch.devic
 
 
 def _folder_kind(path: Path) -> str:
-    config = path / "config.json"
-    if config.is_file():
-        try:
-            data = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{config} is not valid JSON ({exc}); is {path} a checkpoint or run folder?") from None
-        fmt = data.get("format") if isinstance(data, dict) else None
-        if fmt == "ganzoo-run":
-            return "run"
-        if fmt == "ganzoo-checkpoint":
-            return "checkpoint"
-        raise CheckpointError(f"{config} is neither a ganzoo checkpoint nor a run config (format {fmt!r})")
-    if (path / "checkpoints").is_dir():
-        return "run"
-    return "images"
+    from ganzoo.folders import folder_kind
+
+    kind = folder_kind(path, strict=True)
+    return "images" if kind == "other" else kind
 
 
 def _pretrained_description(pretrained: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ unpickles anything; errors name the file and say what to do.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,16 +16,17 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ganzoo.errors import CheckpointError, GanzooError, PluginError, UnknownNameError
+from ganzoo.hub.config import CONFIG_NAME, FORMAT, FORMAT_VERSION, WEIGHT_FILES, CheckpointConfig
 from ganzoo.io import atomic_path, write_json
 from ganzoo.models import GAN, build_model
+from ganzoo.weights import (build_skeleton, check_entries, check_finite, check_size, confined_file, element_count,
+                            read_entries)
 
-FORMAT = "ganzoo-checkpoint"
-FORMAT_VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHT_FILES = {
-    "generator": "generator.safetensors",
-    "discriminator": "discriminator.safetensors",
-}
+__all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHT_FILES", "CheckpointConfig", "build_from_config",
+           "checkpoint_config", "load_checkpoint", "load_weights_strict", "read_config", "write_checkpoint"]
+
+#: What to do about weights that do not fit the model config.json describes.
+_MISMATCH_ADVICE = "re-export the checkpoint, or install the plugin version it was made with"
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -131,26 +131,16 @@ def write_checkpoint(
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
-    """Read and validate a checkpoint folder's ``config.json``."""
-    path = Path(folder) / CONFIG_NAME
-    if not path.is_file():
-        raise CheckpointError(f"{folder} is not a ganzoo checkpoint: it has no {CONFIG_NAME}")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc}); re-download or re-export it") from exc
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a ganzoo checkpoint config (no \"format\": \"{FORMAT}\")")
-    if int(config.get("format_version", 0)) > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path} uses checkpoint format {config['format_version']}, newer than this ganzoo "
-            f"understands ({FORMAT_VERSION}); upgrade ganzoo: pip install -U ganzoo"
-        )
-    return config
+    """Read and validate a checkpoint folder's ``config.json`` (see :class:`CheckpointConfig`)."""
+    return CheckpointConfig.read(folder).data
 
 
 def build_from_config(config: Mapping[str, Any]) -> GAN:
-    """Rebuild the (untrained) model a checkpoint config describes."""
+    """Rebuild the (untrained) model a checkpoint config describes.
+
+    Under ``with torch.device("meta"):`` this costs no memory: :func:`load_checkpoint` builds a
+    skeleton that way first, to check the weights against it before building for real.
+    """
     arch = config["architecture"]
     try:
         return build_model(arch["name"], **arch.get("kwargs", {}))
@@ -164,49 +154,54 @@ def build_from_config(config: Mapping[str, Any]) -> GAN:
         raise
     except GanzooError as exc:
         raise CheckpointError(f"cannot rebuild '{arch['name']}' from its config: {exc}") from exc
+    except (TypeError, ValueError, RuntimeError, OverflowError, ZeroDivisionError) as exc:  # odd kwargs values
+        raise CheckpointError(f"cannot rebuild '{arch['name']}' from the kwargs in its config.json "
+                              f"({type(exc).__name__}: {exc}); {_MISMATCH_ADVICE}") from None
 
 
 def load_weights_strict(module: nn.Module, path: str | Path, what: str) -> None:
-    """Load safetensors into ``module``: every key present, none extra, every shape equal."""
+    """Load safetensors into ``module``: every key present, none extra, every shape and dtype kind
+    right (checked from the header, before the data is read), every value finite."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path.parent} is missing its {what} weights ({path.name}); re-download or re-export it")
+    check_entries(module.state_dict(), read_entries(path, what), path, what, _MISMATCH_ADVICE)
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc}); re-download or re-export it") from exc
+    check_finite(state, path, "re-download or re-export the checkpoint (from an earlier training step)")
     expected = module.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)} key(s) e.g. {missing[0]!r}")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected key(s) e.g. {unexpected[0]!r}")
-        raise CheckpointError(f"{path.name} does not match the {what} in config.json: {', '.join(parts)}")
-    for key, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise CheckpointError(
-                f"{path.name} does not match the {what} in config.json: '{key}' has shape "
-                f"{tuple(tensor.shape)}, the model expects {tuple(expected[key].shape)}"
-            )
     cast = {k: v.to(expected[k].dtype) for k, v in state.items()}
     module.load_state_dict(cast, strict=True)
 
 
 def load_checkpoint(folder: str | Path, *, discriminator: bool = False) -> tuple[GAN, dict[str, Any]]:
-    """Rebuild the model in a checkpoint folder and load its weights strictly (eval mode)."""
+    """Rebuild the model in a checkpoint folder and load its weights strictly (eval mode).
+
+    Nothing large is built until the weights are known to fit: the model is first built on the
+    ``meta`` device and compared with the safetensors headers, so a ``config.json`` that asks
+    for a huge model is refused in milliseconds instead of allocating gigabytes.
+    """
     folder = Path(folder)
-    config = read_config(folder)
-    model = build_from_config(config)
-    _check_rebuilt(model, config, folder)
-    weights = config.get("weights", {})
-    load_weights_strict(model.generator, folder / weights.get("generator", WEIGHT_FILES["generator"]), "generator")
+    parsed = CheckpointConfig.read(folder)
+    config = parsed.data
+    files = {"generator": confined_file(folder, parsed.weights.generator, "generator", config=parsed.path)}
     if discriminator:
-        if "discriminator" not in weights:
+        if parsed.weights.discriminator is None:
             raise CheckpointError(f"{folder} holds no discriminator weights (export with --discriminator)")
-        load_weights_strict(model.discriminator, folder / weights["discriminator"], "discriminator")
+        files["discriminator"] = confined_file(folder, parsed.weights.discriminator, "discriminator",
+                                               config=parsed.path)
+    headers = {what: read_entries(path, what) for what, path in files.items()}
+    skeleton = build_skeleton(lambda: build_from_config(config))
+    if skeleton is not None:
+        _check_rebuilt(skeleton, config, folder)
+        for what, entries in headers.items():
+            check_entries(getattr(skeleton, what).state_dict(), entries, files[what], what, _MISMATCH_ADVICE)
+        check_size(skeleton, sum(element_count(e) for e in headers.values()), parsed.path, _MISMATCH_ADVICE)
+    model = build_from_config(config)
+    if skeleton is None:
+        _check_rebuilt(model, config, folder)
+    for what, path in files.items():
+        load_weights_strict(getattr(model, what), path, what)
     model.eval()
     return model, config
 

@@ -58,6 +58,7 @@ def hub_errors(repo_id: str, revision: str | None, offline: bool, *, action: str
         EntryNotFoundError,
         GatedRepoError,
         HfHubHTTPError,
+        HFValidationError,
         LocalEntryNotFoundError,
         OfflineModeIsEnabled,
         RepositoryNotFoundError,
@@ -67,6 +68,9 @@ def hub_errors(repo_id: str, revision: str | None, offline: bool, *, action: str
     where = f"'{repo_id}'" + (f" at revision '{revision}'" if revision else "")
     try:
         yield
+    except HFValidationError as exc:  # a name the Hub's client refuses before any request
+        raise UsageError(f"'{repo_id}' is not a valid Hub repo name ({str(exc).splitlines()[0]}); "
+                         f"write hf:owner/repo with ASCII letters, digits, '-', '_' and '.'") from None
     except GatedRepoError as exc:
         raise HubError(
             f"{where} is gated: accept its terms on https://huggingface.co/{repo_id}, then log in "
@@ -147,7 +151,11 @@ def resolve(
     source = parse_source(name)
     if isinstance(source, LocalName):
         if not source.path.is_dir():
-            raise UsageError(f"no such folder: {source.path}")
+            if source.path.exists():
+                raise UsageError(f"{source.path} is a file, not a checkpoint folder; give the folder that holds "
+                                 f"config.json and the .safetensors weights")
+            raise UsageError(f"no such folder: {source.path}; give a zoo name ('ganzoo list pretrained'), "
+                             f"hf:owner/repo or an existing checkpoint folder")
         return Resolved(source.path, f"local folder {source.path}")
     if isinstance(source, HubName):
         folder = download_repo(source.repo_id, source.revision, offline=offline, token=token, force_download=force_download)

@@ -9,9 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import UsageError
+from ganzoo.errors import GanzooError, UsageError
 from ganzoo.hub.checkpoint import checkpoint_config
 from ganzoo.io import current_umask, replace_dir
+from ganzoo.outputs import check_replaced_folder, writing
 
 
 def _command_line(argv: Any) -> str | None:
@@ -106,8 +107,13 @@ def export_run(
     from ganzoo.train.rundir import load_run
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
-        raise UsageError(f"{out_dir} already holds files; pass --overwrite to replace it, or choose another folder")
+    # Before the run loads (and long before --metrics): OUT_DIR, replaced as a whole, must neither
+    # hold nor lie inside the run or the reference images, and it must be writable.
+    inputs = [Path(run_dir)]
+    reference = (evaluation or {}).get("reference")
+    if reference and Path(reference).exists():
+        inputs.append(Path(reference))
+    check_replaced_folder(out_dir, overwrite=overwrite, inputs=inputs, option="OUT_DIR")
     model, run_config, state = load_run(run_dir, ema=ema, checkpoint=checkpoint, with_state=True)
     used_ema = bool(state.get("ema_loaded"))
     dataset = run_config.get("dataset") or {}
@@ -140,16 +146,20 @@ def export_run(
     pretrained = PretrainedGAN(config, model)
     pretrained.name = name or out_dir.name
     pretrained.load_as = name if name and _is_zoo_name(name) else f"./{out_dir.name}"
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        raise GanzooError(f"could not create {out_dir} ({exc.strerror or exc}); choose another OUT_DIR") from None
     os.chmod(staging, 0o777 & ~current_umask())
     try:
-        pretrained.save_pretrained(staging)
-        if include_discriminator:
-            from ganzoo.hub.checkpoint import write_checkpoint
+        with writing(out_dir, "OUT_DIR"):
+            pretrained.save_pretrained(staging)
+            if include_discriminator:
+                from ganzoo.hub.checkpoint import write_checkpoint
 
-            write_checkpoint(staging, model, config, include_discriminator=True)
-        replace_dir(staging, out_dir)
+                write_checkpoint(staging, model, config, include_discriminator=True)
+            replace_dir(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out_dir

@@ -96,7 +96,10 @@ class PretrainedGAN(
         return translate(self.model, inputs, direction, batch_size=batch_size)
 
     def to(self, device: str | torch.device) -> "PretrainedGAN":
-        self.model.to(device)
+        """Move the model; a device name (``"cuda"``, ``"auto"``) is checked first (one-line error)."""
+        from ganzoo.train.devices import select_device
+
+        self.model.to(select_device(device) if isinstance(device, str) else device)
         return self
 
     def labels_for(self, wanted: Sequence[str | int]) -> torch.Tensor:
@@ -215,6 +218,10 @@ def load_pretrained(
     >>> ganzoo.load_pretrained("dcgan-fashion").sample(8, seed=1).shape   # doctest: +SKIP
     torch.Size([8, 1, 28, 28])
     """
+    if isinstance(device, str):  # a bad --device fails before anything is downloaded or built
+        from ganzoo.train.devices import select_device
+
+        device = select_device(device)
     resolved: Resolved = resolve(name, offline=offline, token=token, force_download=force_download)
     model, config = load_checkpoint(resolved.folder)
     pretrained = PretrainedGAN(config, model)

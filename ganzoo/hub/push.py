@@ -8,17 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import CheckpointError, HubError
+from ganzoo.folders import folder_kind
 from ganzoo.hub.checkpoint import CONFIG_NAME, FORMAT, read_config
 from ganzoo.hub.download import CHECKPOINT_PATTERNS, hub_errors
+from ganzoo.weights import confined_file
 
 
 def is_checkpoint_folder(folder: Path) -> bool:
-    try:
-        import json
-
-        return json.loads((folder / CONFIG_NAME).read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
+    return folder_kind(folder) == "checkpoint"
 
 
 def push_folder(
@@ -50,7 +47,7 @@ def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, me
     from huggingface_hub import HfApi
 
     config = read_config(folder)
-    weights = folder / config["weights"]["generator"]
+    weights = confined_file(folder, config["weights"]["generator"], "generator")
     if not weights.is_file():
         raise CheckpointError(f"{folder} is missing {weights.name}; re-export it")
     api = HfApi(token=token, library_name="ganzoo", library_version=ganzoo.__version__)

@@ -8,11 +8,15 @@ Layout of ``checkpoints/step_00000200/``::
     rng.safetensors          torch CPU (and CUDA) generator states as uint8 tensors
     state.json               step, epoch, data position, python/numpy RNG, optimiser groups ...
 
-A checkpoint is written into ``checkpoints/.tmp-step_00000200/`` (every file fsynced), renamed to
-its final name in one step, and only then does ``checkpoints/latest`` point at it. A crash at any
-moment leaves the previous checkpoint and pointer intact; leftover ``.tmp-*`` folders are removed
-by the next run. With evaluation during training, ``checkpoints/best`` names the checkpoint with
-the best score, and pruning never deletes it.
+A checkpoint is written into ``checkpoints/.tmp-step_00000200/`` (every file and the folder
+fsynced), renamed to its final name, and only then does ``checkpoints/latest`` point at it. A
+failed write (a full disk, say) removes its ``.tmp-`` folder and leaves the previous checkpoint and
+pointer intact. Saving a step that already has a folder renames the old one to
+``.step_00000200.old`` before the new one moves in; a crash between those two renames leaves both
+copies, and :func:`recover_checkpoints` -- run by the next ``train`` and by readers that find such
+leftovers -- finishes the save from a complete ``.tmp-`` folder or puts the ``.old`` one back. Only
+``.tmp-`` folders that fail :func:`checkpoint_problem` are deleted. With evaluation during
+training, ``checkpoints/best`` names the checkpoint with the best score, and pruning never deletes it.
 """
 
 from __future__ import annotations
@@ -31,13 +35,16 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from ganzoo.errors import CheckpointError
-from ganzoo.io import atomic_write, read_json, replace_dir
+from ganzoo.io import aside_name, atomic_write, fsync_dir, read_json, replace_dir
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"
 BEST = "best"
 FORMAT = "ganzoo-train-checkpoint"
 _STEP_RE = re.compile(r"^step_(\d+)$")
+_LEFTOVER_RE = re.compile(r"^\.(?:tmp-(step_\d+)|(step_\d+)\.old)$")
+#: The files every training checkpoint has (``ema.safetensors`` only with EMA).
+REQUIRED_FILES = ("model.safetensors", "optimizers.safetensors", "rng.safetensors", "state.json")
 
 
 def step_name(step: int) -> str:
@@ -75,18 +82,16 @@ def plain_tensors(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
 
 
 def _write_tensors(tensors: dict[str, Tensor], path: Path, metadata: dict[str, str]) -> None:
-    save_file(plain_tensors(tensors), str(path), metadata=metadata)
+    try:
+        save_file(plain_tensors(tensors), str(path), metadata=metadata)
+    except SafetensorError as exc:  # its I/O errors ("... (os error 28)") as the OSError they are
+        found = re.search(r"os error (\d+)", str(exc))
+        if found is None:
+            raise
+        code = int(found.group(1))
+        raise OSError(code, os.strerror(code), str(path)) from exc
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def save_checkpoint(run_dir: str | Path, step: int, *, model: dict[str, Tensor], ema: dict[str, Tensor] | None,
@@ -97,19 +102,22 @@ def save_checkpoint(run_dir: str | Path, step: int, *, model: dict[str, Tensor],
     name = step_name(step)
     tmp, final = root / f".tmp-{name}", root / name
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    meta = {"format": FORMAT, "step": str(step)}
-    _write_tensors(model, tmp / "model.safetensors", meta)
-    if ema is not None:
-        _write_tensors(ema, tmp / "ema.safetensors", meta)
-    _write_tensors(optimizers, tmp / "optimizers.safetensors", meta)
-    _write_tensors(rng, tmp / "rng.safetensors", meta)
-    with atomic_write(tmp / "state.json", "w") as handle:
-        json.dump({"format": FORMAT, **state, "step": step}, handle, indent=2)
-        handle.write("\n")
-    _fsync_dir(tmp)
-    replace_dir(tmp, final)  # the same step may be saved again (say, after a resume)
-    _fsync_dir(root)
+    try:
+        tmp.mkdir()
+        meta = {"format": FORMAT, "step": str(step)}
+        _write_tensors(model, tmp / "model.safetensors", meta)
+        if ema is not None:
+            _write_tensors(ema, tmp / "ema.safetensors", meta)
+        _write_tensors(optimizers, tmp / "optimizers.safetensors", meta)
+        _write_tensors(rng, tmp / "rng.safetensors", meta)
+        with atomic_write(tmp / "state.json", "w") as handle:  # last: its presence means complete
+            json.dump({"format": FORMAT, **state, "step": step}, handle, indent=2)
+            handle.write("\n")
+        fsync_dir(tmp)
+    except BaseException:  # a full disk, say: leave no partial copy behind, the previous one stays
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_dir(tmp, final)  # the same step may be saved again (say, after a resume); fsyncs root
     _write_pointer(root, LATEST, name)
     return final
 
@@ -143,9 +151,10 @@ def best_checkpoint(run_dir: str | Path) -> Path | None:
 
 
 def _write_pointer(root: Path, pointer: str, name: str) -> None:
-    """Make the file ``root/pointer`` (``latest``, ``best``) name checkpoint ``name``, atomically."""
+    """Make the file ``root/pointer`` (``latest``, ``best``) name checkpoint ``name``, atomically and durably."""
     with atomic_write(root / pointer, "w") as handle:
         handle.write(name + "\n")
+    fsync_dir(root)
 
 
 def _read_pointer(root: Path, pointer: str) -> Path | None:
@@ -158,8 +167,13 @@ def _read_pointer(root: Path, pointer: str) -> Path | None:
 
 
 def resolve_checkpoint(run_dir: str | Path, checkpoint: str | None = None) -> Path:
-    """The folder of ``checkpoint`` (``step_N``, ``N``, ``latest``, ``best`` or a path); latest by default."""
+    """The folder of ``checkpoint`` (``step_N``, ``N``, ``latest``, ``best`` or a path); latest by default.
+
+    What a crash left half-saved is recovered first (see :func:`recover_checkpoints`), when no
+    other process is writing the run.
+    """
     run_dir = Path(run_dir)
+    recover_if_free(run_dir)
     if checkpoint == BEST and not (run_dir / CHECKPOINTS / BEST).is_dir():
         path = best_checkpoint(run_dir)
         if path is None:
@@ -212,11 +226,17 @@ def read_checkpoint(path: str | Path, *, training_state: bool = True, ema: bool 
 
 
 def prune_checkpoints(run_dir: str | Path, keep: int, *, protect: tuple[str, ...] = ()) -> list[Path]:
-    """Delete all but the newest ``keep`` checkpoints (0 keeps all), the ``protect``-ed ones and the best."""
+    """Delete all but the newest ``keep`` checkpoints (0 keeps all), the ``protect``-ed ones and the best.
+
+    Checkpoints with a later step than ``latest`` (left when a run resumed from an older one) are
+    not counted and not deleted: training replaces each as it reaches that step.
+    """
     found = list_checkpoints(run_dir)
+    latest = latest_checkpoint(run_dir)
+    if latest is not None:
+        found = [p for p in found if step_of(p) <= step_of(latest)]
     if keep <= 0 or len(found) <= keep:
         return []
-    latest = latest_checkpoint(run_dir)
     best = best_checkpoint(run_dir)
     removed = []
     for path in found[:-keep]:
@@ -227,9 +247,120 @@ def prune_checkpoints(run_dir: str | Path, keep: int, *, protect: tuple[str, ...
     return removed
 
 
-def remove_partial(run_dir: str | Path) -> None:
-    """Delete ``.tmp-*`` folders left by a run that died while writing a checkpoint."""
+def step_of(path: Path) -> int:
+    """The step of checkpoint folder ``path`` (``step_00000200`` -> 200); -1 for other names."""
+    found = _STEP_RE.match(path.name)
+    return int(found.group(1)) if found else -1
+
+
+# -- telling complete checkpoints from partial ones, and recovering after a crash ----------------
+def checkpoint_problem(path: str | Path) -> str | None:
+    """Why folder ``path`` is not a complete training checkpoint, or ``None`` when it is.
+
+    Cheap: reads ``state.json`` and every safetensors header, and checks each file's length
+    against its header, which catches a truncated or half-written file without loading tensors.
+    """
+    path = Path(path)
+    for name in REQUIRED_FILES:
+        if not (path / name).is_file():
+            return f"{name} is missing"
+    try:
+        state = read_json(path / "state.json")
+    except (OSError, ValueError) as exc:
+        return f"state.json is unreadable ({exc})"
+    if not isinstance(state, dict) or not isinstance(state.get("step"), int):
+        return "state.json names no step"
+    for file in sorted(path.glob("*.safetensors")):
+        problem = _safetensors_problem(file)
+        if problem:
+            return f"{file.name} {problem}"
+    return None
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            length = int.from_bytes(head, "little") if len(head) == 8 else size
+            if length > size - 8:
+                return f"is truncated ({size} bytes)"
+            header = json.loads(handle.read(length))
+    except (OSError, ValueError) as exc:
+        return f"is unreadable ({exc})"
+    if not isinstance(header, dict):
+        return "has no tensor table"
+    end = 0
+    for key, entry in header.items():
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if key == "__metadata__":
+            continue
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+            return f"has a malformed entry {key!r}"
+        end = max(end, offsets[1])
+    if size != 8 + length + end:
+        return f"is truncated ({size} of {8 + length + end} bytes)"
+    return None
+
+
+def _leftovers(root: Path) -> list[str]:
+    """Names of the checkpoints with a ``.tmp-NAME`` or ``.NAME.old`` folder in ``root``."""
+    if not root.is_dir():
+        return []
+    return sorted({m.group(1) or m.group(2) for p in root.iterdir() if (m := _LEFTOVER_RE.match(p.name))})
+
+
+def recover_checkpoints(run_dir: str | Path) -> list[str]:
+    """Finish or undo the checkpoint saves a crash interrupted; returns lines saying what was done.
+
+    A complete ``.tmp-step_N`` is moved into place (the save it belongs to had written everything);
+    otherwise a ``.step_N.old`` with no ``step_N`` is renamed back; incomplete ``.tmp-`` folders are
+    deleted, and ``.old`` copies once ``step_N`` is whole. ``latest`` then names the newest
+    recovered checkpoint if it named an older or missing one. The caller must hold the run's lock
+    (:mod:`ganzoo.train.lock`): a live trainer's ``.tmp-`` folder looks just like a dead one's.
+    """
     root = Path(run_dir) / CHECKPOINTS
-    if root.is_dir():
-        for path in root.glob(".tmp-*"):
-            shutil.rmtree(path, ignore_errors=True)
+    notes: list[str] = []
+    recovered: list[str] = []
+    names = _leftovers(root)
+    for name in names:
+        final, tmp, old = root / name, root / f".tmp-{name}", aside_name(root / name)
+        final_ok = final.is_dir() and checkpoint_problem(final) is None
+        if tmp.is_dir() and checkpoint_problem(tmp) is None:  # complete: the newest copy of this step
+            replace_dir(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+            notes.append(f"finished saving checkpoint {name}, which an interrupted run had written in full")
+            recovered.append(name)
+            continue
+        if tmp.exists():  # half-written: its save never finished
+            shutil.rmtree(tmp)
+        if old.is_dir():
+            if final_ok:
+                shutil.rmtree(old)
+            elif not final.exists() and checkpoint_problem(old) is None:
+                os.replace(old, final)
+                notes.append(f"restored checkpoint {name} from {old.name}, left by a run interrupted while "
+                             f"saving that step again")
+                recovered.append(name)
+    if names:
+        fsync_dir(root)
+    if recovered:
+        named = _read_pointer(root, LATEST)
+        newest = max(recovered, key=lambda name: step_of(Path(name)))
+        if named is None or step_of(named) < step_of(Path(newest)):
+            _write_pointer(root, LATEST, newest)
+    return notes
+
+
+def recover_if_free(run_dir: str | Path) -> None:
+    """:func:`recover_checkpoints` when a crash left something and no other process writes the run."""
+    run_dir = Path(run_dir)
+    if not _leftovers(run_dir / CHECKPOINTS):
+        return
+    from ganzoo.train.lock import maybe_locked
+    from ganzoo.train.progress import warn
+
+    with maybe_locked(run_dir) as free:
+        if free:
+            for note in recover_checkpoints(run_dir):
+                warn(f"{run_dir}: {note}")

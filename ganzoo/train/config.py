@@ -25,6 +25,7 @@ import dataclasses
 import difflib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -37,10 +38,34 @@ LR_SCHEDULES = ("constant", "linear", "cosine", "linear-decay")
 
 #: Spellings accepted in config files besides the field names (``--set`` is ``arch_options`` ...).
 ALIASES = {"set": "arch_options", "data": "data_options", "reg": "regularisers",
-           "regularizers": "regularisers", "architecture": "arch", "optimiser": "optimizer"}
+           "regularizers": "regularisers", "architecture": "arch", "optimiser": "optimizer",
+           "checkpoint": "resume_checkpoint"}
 
 #: Fields a family's ``train_defaults`` may not set: they name the run, not the recipe.
-NOT_FAMILY_DEFAULTS = ("arch", "dataset", "out", "resume", "overwrite", "argv")
+NOT_FAMILY_DEFAULTS = ("arch", "dataset", "out", "resume", "overwrite", "resume_checkpoint", "argv")
+
+#: Fields about one command, not the run: left out of ``config.json``, so a resume never inherits them.
+NOT_SAVED = ("quiet", "resume", "overwrite", "resume_checkpoint")
+
+#: What each field holds: description -> (types, fields); mappings and choices are checked on their own.
+_NULL = type(None)
+_FIELD_KINDS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
+    "a string": ((str,), ("arch", "dataset", "split", "loss", "device", "eval_feature")),
+    "a string or null": ((str, _NULL), ("out", "eval_reference", "resume_checkpoint")),
+    "an integer": ((int,), ("seed", "batch_size", "n_critic", "sample_count", "log_every", "sample_every",
+                            "checkpoint_every", "keep_checkpoints", "num_workers", "eval_every", "eval_samples")),
+    "an integer or null": ((int, _NULL), ("epochs", "max_steps")),
+    "a finite number": ((int, float), ("lr_g", "lr_d", "clip_grad", "label_smoothing", "label_noise",
+                                       "instance_noise", "ema_decay")),
+    "true or false": ((bool,), ("anneal_instance_noise", "sync_bn", "resume", "overwrite", "tensorboard", "quiet")),
+    "true, false or null": ((bool, _NULL), ("channels_last",)),
+    "a list of strings": ((list,), ("argv",)),
+}
+
+#: The most images a sample grid may hold (``--samples``): beyond it a grid is too big to look at.
+MAX_SAMPLE_COUNT = 1024
+#: Seeds are integers in [0, MAX_SEED], which every RNG seeded from them accepts with room to spare.
+MAX_SEED = 2**62
 
 #: Fields that define what is being trained; a resumed run cannot change them.
 LOCKED_ON_RESUME = ("arch", "arch_options", "dataset", "data_options", "split", "batch_size", "loss",
@@ -60,6 +85,8 @@ class TrainConfig:
     hardware runs it fast (CUDA with bf16, CPUs with AMX or AVX512-BF16), else fp32.
     ``eval_every=N`` scores the (EMA) generator with ``eval_metric`` every N steps (0 = never)
     against ``eval_reference`` (default ``DATASET:test``) and keeps the best checkpoint.
+    ``resume_checkpoint`` (``--checkpoint``) picks what ``resume`` continues from (default: the
+    newest readable checkpoint).
     """
 
     arch: str = ""
@@ -103,17 +130,27 @@ class TrainConfig:
     eval_feature: str = "fmnist-cnn"
     resume: bool = False
     overwrite: bool = False
+    resume_checkpoint: str | None = None
     tensorboard: bool = False
     quiet: bool = False
     argv: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.betas = tuple(float(b) for b in self.betas)  # type: ignore[assignment]
+        try:
+            self.betas = tuple(float(b) for b in self.betas)  # type: ignore[assignment]
+        except (TypeError, ValueError):
+            raise UsageError(f"betas must be two numbers in [0, 1), like 0.5,0.999; got {self.betas!r}") from None
+        if isinstance(self.resume_checkpoint, int) and not isinstance(self.resume_checkpoint, bool):
+            self.resume_checkpoint = str(self.resume_checkpoint)  # ``checkpoint = 200`` in a file
+        for name in ("out", "eval_reference"):  # a pathlib.Path from Python callers
+            if isinstance(getattr(self, name), os.PathLike):
+                setattr(self, name, os.fspath(getattr(self, name)))
         self.validate()
 
     # -- checking ------------------------------------------------------------------------------
     def validate(self) -> None:
         """Raise :class:`UsageError` for values that cannot mean anything."""
+        self._check_types()
         for name, choices in (("optimizer", OPTIMIZERS), ("precision", PRECISIONS),
                               ("lr_schedule", LR_SCHEDULES)):
             if getattr(self, name) not in choices:
@@ -143,13 +180,41 @@ class TrainConfig:
             raise UsageError(f"eval_metric must name one metric (fid, kid, is ...), got {self.eval_metric!r}")
         if self.resume and self.overwrite:
             raise UsageError("--resume and --overwrite contradict each other; pick one")
+        if self.resume_checkpoint is not None and not self.resume:
+            raise UsageError(f"--checkpoint {self.resume_checkpoint} picks where --resume continues from; "
+                             f"add --resume, or drop --checkpoint")
+        if self.sample_count > MAX_SAMPLE_COUNT:
+            raise UsageError(f"--samples {self.sample_count} is too many for one sample grid (at most "
+                             f"{MAX_SAMPLE_COUNT}); for many images, sample the trained run with "
+                             f"'ganzoo sample RUN -n N --save-dir DIR'")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise UsageError(f"--seed {self.seed} is out of range; use an integer from 0 to {MAX_SEED} (2**62)")
+
+    def _check_types(self) -> None:
+        """Values of the wrong kind (from a config file, say) as one line each, before they are used."""
+        def bad(name: str, wanted: str) -> UsageError:
+            return UsageError(f"training option {name} must be {wanted}, got {getattr(self, name)!r}")
+
+        for name in ("arch_options", "data_options", "regularisers"):
+            if not isinstance(getattr(self, name), Mapping):
+                raise bad(name, "a table of KEY = VALUE options (set, data or reg in a config file)")
+        for wanted, (types, names) in _FIELD_KINDS.items():
+            for name in names:
+                value = getattr(self, name)
+                if (not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
+                        or (isinstance(value, float) and not math.isfinite(value))):
+                    raise bad(name, wanted)
 
     # -- conversions ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (what ``config.json`` stores under ``"train"``)."""
+        """A JSON-able dict of every field."""
         data = dataclasses.asdict(self)
         data["betas"] = list(self.betas)
         return data
+
+    def run_dict(self) -> dict[str, Any]:
+        """What ``config.json`` stores under ``"train"``: :meth:`to_dict` without :data:`NOT_SAVED`."""
+        return {k: v for k, v in self.to_dict().items() if k not in NOT_SAVED}
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -274,14 +339,20 @@ def normalise_keys(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """The options in a ``.json`` or ``.toml`` file, as a dict (tables become nested dicts)."""
+    """The options in a ``.json``, ``.toml`` or ``.yaml``/``.yml`` file, as a dict (tables become nested dicts)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"config file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         f"give a JSON, TOML or YAML file") from None
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return _checked_table(path, _read_yaml(path, text))
     try:
-        if path.suffix.lower() == ".toml":
+        if suffix == ".toml":
             try:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
@@ -293,20 +364,42 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
             data = tomllib.loads(text)
         else:
             data = json.loads(text)
-    except (ValueError, TypeError) as exc:
-        kind = path.suffix.lstrip(".").upper() or "JSON"
+    except (ValueError, TypeError, RecursionError) as exc:
+        kind = "TOML" if suffix == ".toml" else "JSON"
         raise UsageError(f"config file {path} is not valid {kind}: {exc}") from None
+    return _checked_table(path, data)
+
+
+def _read_yaml(path: Path, text: str) -> Any:
+    try:
+        import yaml
+    except ModuleNotFoundError:
+        raise UsageError(f"reading the YAML file {path} needs PyYAML: pip install pyyaml; or write the config "
+                         f"as JSON or TOML") from None
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise UsageError(f"config file {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def _checked_table(path: Path, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"config file {path} must hold a table/object of options, not {type(data).__name__}")
     return data
 
 
 def parse_value(text: str) -> Any:
-    """A ``--set``/``--data`` value: JSON when it parses (numbers, lists, true), else the string."""
+    """A ``--set``/``--data`` value: JSON when it parses (numbers, lists, true), else the string.
+
+    A whole number written with an exponent (``1e9``) is an integer, as it reads.
+    """
     try:
-        return json.loads(text)
-    except ValueError:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
         return text
+    if isinstance(value, float) and value.is_integer() and "." not in text and abs(value) < 2**63:
+        return int(value)
+    return value
 
 
 def parse_pairs(items: Iterable[str], option: str, *, numeric: bool = False) -> dict[str, Any]:

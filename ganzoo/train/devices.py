@@ -19,6 +19,10 @@ from torch import nn
 from ganzoo.errors import UsageError
 
 
+#: What ``--device`` accepts, for error messages.
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
+
+
 def select_device(name: str = "auto", *, local_rank: int = 0) -> torch.device:
     """``auto`` picks CUDA (the local rank's GPU), then Apple's MPS, then the CPU.
 
@@ -35,15 +39,26 @@ def select_device(name: str = "auto", *, local_rank: int = 0) -> torch.device:
         return torch.device("cpu")
     try:
         device = torch.device(name)
-    except RuntimeError:
-        raise UsageError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    except (RuntimeError, ValueError, TypeError):
+        raise UsageError(f"unknown device {name!r}; use {DEVICE_CHOICES}") from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise UsageError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu")
+            raise UsageError(f"--device {name} was asked for but CUDA is not available here (no CUDA GPU is "
+                             f"visible, or this torch was built without CUDA); use --device cpu")
+        count = torch.cuda.device_count()
         if device.index is None:
-            device = torch.device("cuda", local_rank % torch.cuda.device_count())
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UsageError("--device mps was asked for but MPS is not available; use --device cpu")
+            device = torch.device("cuda", local_rank % count)
+        elif device.index >= count:
+            raise UsageError(f"--device {name}: this machine has {count} CUDA GPU(s), numbered 0 to {count - 1}; "
+                             f"use one of those, or --device cuda")
+    elif device.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise UsageError(f"--device {name} was asked for but MPS is not available here; use --device cpu")
+    elif device.type != "cpu":
+        backend = getattr(torch, device.type, None)  # torch.xpu and the like
+        available = getattr(backend, "is_available", None)
+        if not callable(available) or not available():
+            raise UsageError(f"device {name!r} is not available here; use {DEVICE_CHOICES}")
     return device
 
 

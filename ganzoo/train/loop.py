@@ -18,6 +18,7 @@ from typing import Any, Callable
 import torch
 
 from ganzoo.errors import TrainingError, UsageError
+from ganzoo.io import NO_SPACE, file_system_refusal
 from ganzoo.models import GAN
 from ganzoo.train import checkpoints as ckpt
 from ganzoo.train import distributed as dist_utils
@@ -75,9 +76,16 @@ class TrainLoop:
                  "grad_scalers": self.runner.scaler_state(), "rng": rng_extra, "best": self.best,
                  "ema_updates": self.ema.updates if self.ema else 0, "precision": self.precision,
                  "world_size": self.info.world_size, "time": time.time()}
-        path = ckpt.save_checkpoint(self.run_dir, step, model=self.gan.state_dict(),
-                                    ema=self.ema.state_dict() if self.ema else None, optimizers=optim_tensors,
-                                    rng=rng_tensors, state=state)
+        try:
+            path = ckpt.save_checkpoint(self.run_dir, step, model=self.gan.state_dict(),
+                                        ema=self.ema.state_dict() if self.ema else None, optimizers=optim_tensors,
+                                        rng=rng_tensors, state=state)
+        except OSError as exc:  # a full disk, say; save_checkpoint left no partial copy
+            refusal = file_system_refusal(exc)
+            if refusal is None:
+                raise
+            raise TrainingError(file_system_message(refusal, self.run_dir, f"checkpoint {ckpt.step_name(step)}")) \
+                from exc
         if self.best is not None and self.best["step"] == step:
             ckpt.mark_best(self.run_dir, step)  # before pruning, which spares the best
         ckpt.prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
@@ -94,17 +102,21 @@ class TrainLoop:
             self._check_eval()
         if resumed_from is not None and self.info.is_main:  # kept even when this leg does not evaluate
             self.best = _saved_best(resumed_from, self._eval_label() if cfg.eval_every else None)
+            self.last_checkpoint = resumed_from  # not ``latest`` when that one was unreadable
         images_per_step = cfg.batch_size * cfg.n_critic * self.info.world_size
         window = MetricWindow()
         saved_step, sampled_step = (step if resumed_from is not None else -1), -1
         while step < self.total:
             self._schedule(step)
             epoch_ended = False
-            for _ in range(cfg.n_critic):
-                batch, ended = stream.next()
-                epoch_ended |= ended
-                d_logs = runner.d_step(batch)
-            g_logs = runner.g_step(batch)
+            try:
+                for _ in range(cfg.n_critic):
+                    batch, ended = stream.next()
+                    epoch_ended |= ended
+                    d_logs = runner.d_step(batch)
+                g_logs = runner.g_step(batch)
+            except ValueError as exc:
+                raise _batch_too_small(exc, cfg) or exc
             if self.ema is not None:
                 self.ema.update(self.gan.generator)
             step += 1
@@ -255,6 +267,24 @@ class TrainLoop:
         return (f"non-finite loss at step {step} ({values}); training stopped and {kept}. Lower the learning "
                 f"rates (--lr-d, --lr-g), try --precision fp32, --clip-grad or a regulariser, then continue "
                 f"with --resume")
+
+
+def _batch_too_small(exc: ValueError, cfg: TrainConfig) -> UsageError | None:
+    """Batch norm's refusal of a one-image batch as a usage error naming ``-b`` (None for other errors)."""
+    if "Expected more than 1 value per channel" not in str(exc):
+        return None
+    return UsageError(f"--batch-size {cfg.batch_size} is too small for {cfg.arch or 'this model'}: its batch norm "
+                      f"needs more than one value per channel, so pass -b 2 or more")
+
+
+def file_system_message(exc: OSError, run_dir: Path, what: str | None = None) -> str:
+    """One line for a write the file system refused mid-run: what, why, what to do, what was kept."""
+    target = f"{what} in {run_dir}" if what else (exc.filename or run_dir)
+    fix = "free some space or choose another --out" if exc.errno in NO_SPACE else "choose another --out"
+    latest = ckpt.latest_checkpoint(run_dir)
+    kept = (f"the last checkpoint, {latest.name}, is intact: then continue with 'ganzoo train --resume --out "
+            f"{run_dir}'" if latest is not None else "no checkpoint had been saved yet")
+    return f"cannot write {target} ({exc.strerror or exc}); {fix}; {kept}"
 
 
 def _saved_best(checkpoint: Path, label: str | None) -> dict[str, Any] | None:

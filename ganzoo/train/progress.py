@@ -13,6 +13,41 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import UsageError
+from ganzoo.io import atomic_write
+
+
+def warn(text: str) -> None:
+    """``ganzoo: warning: TEXT`` on stderr, even with ``--quiet``: it says what happened to the run's files."""
+    print(f"ganzoo: warning: {text}", file=sys.stderr, flush=True)
+
+
+def cut_metrics(path: Path, step: int) -> int:
+    """Drop the rows of ``metrics.jsonl`` after ``step`` (atomically); returns how many went.
+
+    A resumed run replays the steps after its checkpoint, so without this their rows would be
+    written twice. A torn last line (the process died mid-write) goes too.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return 0
+    lines = text.splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        if not line.endswith("\n"):
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            kept.append(line)  # not ours to judge
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), (int, float)) and row["step"] > step:
+            continue
+        kept.append(line)
+    if len(kept) != len(lines):
+        with atomic_write(path, "w") as handle:
+            handle.writelines(kept)
+    return len(lines) - len(kept)
 
 
 def require_tensorboard() -> Any:
@@ -100,9 +135,9 @@ class Reporter:
             array = np.asarray(image.convert("RGB"))
         self.writer.add_image(tag, array, step, dataformats="HWC")
 
-    def message(self, text: str) -> None:
-        """A line for the user (stderr), printed around the progress bar; silent with ``quiet``."""
-        if not self.enabled or self.quiet:
+    def message(self, text: str, *, always: bool = False) -> None:
+        """A line for the user (stderr), printed around the progress bar; silent with ``quiet`` unless ``always``."""
+        if not self.enabled or (self.quiet and not always):
             return
         if self.bar is not None:
             self.bar.write(text, file=sys.stderr)

@@ -20,6 +20,7 @@ from ganzoo import __version__
 from ganzoo.errors import CheckpointError, UnknownNameError, UsageError
 from ganzoo.io import read_json, write_json
 from ganzoo.train.checkpoints import CHECKPOINTS, latest_checkpoint, read_checkpoint, resolve_checkpoint
+from ganzoo.train.lock import LOCK_ENTRIES, RunLock
 
 if TYPE_CHECKING:
     import torch
@@ -53,16 +54,46 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     return data
 
 
+def _nothing_to_resume(run_dir: Path) -> UsageError:
+    return UsageError(f"nothing to resume in {run_dir} (no config.json); drop --resume to start a new run")
+
+
+def open_run_dir(run_dir: Path, config: "TrainConfig") -> RunLock:
+    """Create ``run_dir`` if need be and take its lock (held until released), before anything is written.
+
+    An ``--out`` that cannot be a run directory (a file, a read-only or unwritable place) is one
+    clear line here, and so is a folder another trainer is using
+    (:class:`~ganzoo.train.lock.RunLockedError`).
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out {run_dir} is a file, not a folder; choose another --out")
+    if config.resume and not (run_dir / "config.json").is_file():
+        raise _nothing_to_resume(run_dir)
+    try:
+        existed = run_dir.exists()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(run_dir)
+        lock.remove_if_empty = not existed
+        return lock.acquire()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if isinstance(exc, (NotADirectoryError, FileExistsError)):
+            reason = f"{reason}: part of the path is a file"
+        raise UsageError(f"cannot write the run directory {run_dir} ({reason}); choose another --out "
+                         f"where you can write") from None
+
+
 def prepare_run_dir(run_dir: Path, config: "TrainConfig") -> dict[str, Any] | None:
     """Make ``run_dir`` ready; returns the saved config when resuming, else ``None``.
 
     A folder that already holds a run is never reused without ``resume`` or ``overwrite``;
-    ``overwrite`` removes only what a run writes (:data:`RUN_ENTRIES`).
+    ``overwrite`` removes only what a run writes (:data:`RUN_ENTRIES`). The caller holds the
+    folder's lock (:func:`open_run_dir`), so nobody else is writing it meanwhile.
     """
     has_run = (run_dir / "config.json").exists()
     if config.resume:
         if not has_run:
-            raise UsageError(f"nothing to resume in {run_dir} (no config.json); drop --resume to start a new run")
+            raise _nothing_to_resume(run_dir)
         return read_run_config(run_dir)
     if has_run and not config.overwrite:
         try:
@@ -76,7 +107,8 @@ def prepare_run_dir(run_dir: Path, config: "TrainConfig") -> dict[str, Any] | No
             f"{run_dir} already holds a run ({what}{where}); pass --resume to continue it, "
             f"--overwrite to replace it, or choose another --out"
         )
-    if not has_run and run_dir.is_dir() and any(run_dir.iterdir()) and not config.overwrite:
+    if (not has_run and run_dir.is_dir() and any(p.name not in LOCK_ENTRIES for p in run_dir.iterdir())
+            and not config.overwrite):
         raise UsageError(f"{run_dir} exists and is not empty; choose another --out, or pass --overwrite")
     if config.overwrite:
         for entry in RUN_ENTRIES:
@@ -130,7 +162,7 @@ def describe_run(config: "TrainConfig", model: "GAN", dataset: Any, *, world_siz
         "world_size": world_size,
         "precision": precision,
         "device": device,
-        "train": config.to_dict(),
+        "train": config.run_dict(),
     }
 
 
@@ -148,30 +180,47 @@ def load_run(run_dir: str | Path, *, ema: bool | None = None, checkpoint: str | 
     (checkpoint path, step, whether EMA weights were used). With ``with_state=True`` a third item
     is the checkpoint's ``state.json`` plus ``ema_loaded`` and ``checkpoint``.
 
+    The model is first built on the ``meta`` device (no memory) and checked against the
+    checkpoint's tensors, so an edited ``config.json`` asking for a huge model fails at once.
+
     >>> model, config = load_run("runs/x", ema=False, checkpoint="step_00000200")   # doctest: +SKIP
     >>> model, config, state = load_run("runs/x", with_state=True)                  # doctest: +SKIP
     """
     from ganzoo.models import build_model
+    from ganzoo.weights import build_skeleton, check_entries, check_size, element_count, entries_of
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
-    try:
-        name, kwargs = config["architecture"]["name"], dict(config["architecture"]["kwargs"])
-    except (KeyError, TypeError):
-        raise CheckpointError(f"{run_dir / 'config.json'} does not name an architecture and its kwargs") from None
+    arch = config.get("architecture")
+    name = arch.get("name") if isinstance(arch, dict) else None
+    kwargs = arch.get("kwargs") if isinstance(arch, dict) else None
+    if not isinstance(name, str) or not name.strip() or not isinstance(kwargs, dict):
+        raise CheckpointError(f"{run_dir / 'config.json'} does not name an architecture and its kwargs "
+                              f"(\"architecture\": {{\"name\": ..., \"kwargs\": {{...}}}}); restore it from a backup")
     path = resolve_checkpoint(run_dir, checkpoint)
     saved = read_checkpoint(path, training_state=False, ema=ema is not False)
     if ema and saved.ema is None:
         raise CheckpointError(f"{path} has no EMA weights (the run used --ema-decay 0); sample with --no-ema")
+    used_ema = saved.ema is not None and ema is not False
+    found = {"model": entries_of(saved.model), "ema": entries_of(saved.ema) if used_ema else {}}
+    skeleton = build_skeleton(lambda: build_model(name, **kwargs))
+    if skeleton is not None:
+        check_entries(skeleton.state_dict(), found["model"], path / "model.safetensors", "model", _MISMATCH)
+        if used_ema:
+            check_entries(skeleton.generator.state_dict(), found["ema"], path / "ema.safetensors",
+                          "EMA generator", _MISMATCH)
+        check_size(skeleton, element_count(found["model"]), run_dir / "config.json", _MISMATCH)
     try:
         model = build_model(name, **kwargs)
     except UnknownNameError as exc:
         raise CheckpointError(f"{run_dir} was trained with architecture '{name}', which is not installed "
                               f"({exc}); install the plugin that provides it") from None
+    except (TypeError, ValueError, RuntimeError, OverflowError, ZeroDivisionError) as exc:  # odd kwargs values
+        raise CheckpointError(f"cannot rebuild '{name}' from the kwargs in {run_dir / 'config.json'} "
+                              f"({type(exc).__name__}: {exc}); {_MISMATCH}") from None
     _load_strict(model, saved.model, path / "model.safetensors")
-    used_ema = saved.ema is not None and ema is not False
     if used_ema:
-        _load_strict(model.generator, saved.ema, path / "ema.safetensors")
+        _load_strict(model.generator, saved.ema, path / "ema.safetensors", what="EMA generator")
     model.to(device).eval()
     config = dict(config)
     config["loaded"] = {"checkpoint": str(path), "step": saved.step, "ema": used_ema}
@@ -180,17 +229,15 @@ def load_run(run_dir: str | Path, *, ema: bool | None = None, checkpoint: str | 
     return model, config
 
 
-def _load_strict(module: "torch.nn.Module", state: dict[str, Any], path: Path) -> None:
-    """``load_state_dict(strict=True)`` with shape and key mismatches as one clear error."""
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = [k for k in expected if k in state and tuple(expected[k].shape) != tuple(state[k].shape)]
-    if missing or unexpected or wrong:
-        parts = []
-        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
-            if keys:
-                parts.append(f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}")
-        raise CheckpointError(f"{path} does not match the model in config.json ({'; '.join(parts)}); "
-                              f"the run's config.json or weights were changed, or the plugin version differs")
+#: What to do about a checkpoint that does not fit the model its run's config.json describes.
+_MISMATCH = ("the run's config.json or weights were changed, or the plugin version differs: restore them, "
+             "or install the plugin version the run was trained with")
+
+
+def _load_strict(module: "torch.nn.Module", state: dict[str, Any], path: Path, *, what: str = "model") -> None:
+    """``load_state_dict(strict=True)`` with key, shape, dtype and NaN problems as one clear error."""
+    from ganzoo.weights import check_entries, check_finite, entries_of
+
+    check_entries(module.state_dict(), entries_of(state), path, what, _MISMATCH)
+    check_finite(state, path, "pick an earlier checkpoint with --checkpoint (training may have diverged)")
     module.load_state_dict(state, strict=True)

@@ -12,6 +12,8 @@ optimisers, RNGs, data position), installs the Ctrl-C handler, and hands over to
 from __future__ import annotations
 
 import inspect
+import os
+import random
 import signal
 import threading
 import typing
@@ -21,7 +23,8 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.errors import TrainingError, UsageError
+from ganzoo.errors import CheckpointError, TrainingError, UsageError
+from ganzoo.io import file_system_refusal
 from ganzoo.losses import build_objective
 from ganzoo.models import GAN, build_model, penalty_caveat
 from ganzoo.registry import get_registry
@@ -32,14 +35,17 @@ from ganzoo.train.config import TrainConfig, check_resumable
 from ganzoo.train.devices import (configure_backends, resolve_precision, seed_everything, select_device,
                                   set_cpu_threads, set_rng_state, use_channels_last)
 from ganzoo.train.ema import EMA
-from ganzoo.train.loop import TrainingInterrupted, TrainLoop, TrainResult
+from ganzoo.train.loop import TrainingInterrupted, TrainLoop, TrainResult, file_system_message
 from ganzoo.train.optim import build_optimizer, parameter_groups, unflatten_state
-from ganzoo.train.progress import Reporter, require_tensorboard
-from ganzoo.train.rundir import default_out, describe_run, prepare_run_dir, write_run_config
+from ganzoo.train.lock import RunLock
+from ganzoo.train.progress import Reporter, cut_metrics, require_tensorboard, warn
+from ganzoo.train.rundir import default_out, describe_run, open_run_dir, prepare_run_dir, write_run_config
 from ganzoo.train.sampling import FixedSamples
 from ganzoo.train.steps import StepRunner
 
 DEFAULT_EPOCHS = 5
+#: Bytes of memory one parameter takes while training in fp32: weights, gradients, Adam's two moments.
+TRAINING_BYTES_PER_PARAMETER = 16
 
 __all__ = ["DEFAULT_EPOCHS", "Trainer", "TrainingInterrupted", "TrainResult", "train"]
 
@@ -60,14 +66,18 @@ class Trainer:
         self.model = model  # after fit(): the trained model (unwrapped), on its device
         self.ema: EMA | None = None  # after fit(): the generator's moving average, if any
         self._stop_signal: int | None = None
+        self._lock: RunLock | None = None  # the run directory's, held by rank 0 during fit()
 
     # -- setup -------------------------------------------------------------------------------------
-    def _build_model(self, dataset: Dataset, saved: dict[str, Any] | None) -> GAN:
+    def _build_model(self, dataset: Dataset, saved: dict[str, Any] | None, device: torch.device) -> GAN:
         cfg = self.config
         if self.model is not None:
             return self.model
         if saved is not None:  # exactly the model of the run being resumed
-            return build_model(saved["architecture"]["name"], **saved["architecture"]["kwargs"])
+            name, kwargs = saved["architecture"]["name"], saved["architecture"]["kwargs"]
+            _check_model_size(name, kwargs, device, f"the options in its config.json ({_options(kwargs)})",
+                              "restore the run's config.json, or train on a device with more memory")
+            return build_model(name, **kwargs)
         spec = get_registry("architectures").get(cfg.arch)
         kwargs = dict(cfg.arch_options)
         accepted = _keyword_names(spec.load())
@@ -81,6 +91,9 @@ class Trainer:
         for key, value in fill.items():  # match the data unless the user said otherwise
             if key in accepted and key not in kwargs and value:
                 kwargs[key] = value
+        given = {k: v for k, v in kwargs.items() if k in cfg.arch_options}
+        _check_model_size(cfg.arch, kwargs, device, _options(given, "--set ") if given else "its default options",
+                          f"choose smaller architecture options (see 'ganzoo info {cfg.arch}')")
         return build_model(cfg.arch, **kwargs)
 
     def _check_shapes(self, model: GAN, dataset: Dataset) -> None:
@@ -137,15 +150,16 @@ class Trainer:
         created = dist_utils.init_process_group(info, device)
         previous_signals: dict[int, Any] = {}
         reporter: Reporter | None = None
+        run_dir = Path(cfg.out) if cfg.out else default_out(cfg)
         try:
             set_cpu_threads(info.local_world_size)
-            run_dir = Path(cfg.out) if cfg.out else default_out(cfg)
             saved = self._prepare_dir(run_dir, info, device)
             if saved is not None:
-                check_resumable(TrainConfig.from_dict(saved["train"]), cfg.replace(resume=False, overwrite=False))
+                check_resumable(TrainConfig.from_dict(saved["train"]),
+                                cfg.replace(resume=False, overwrite=False, resume_checkpoint=None))
             seed_everything(cfg.seed)
             dataset = self.dataset if self.dataset is not None else _build_dataset(cfg)
-            gan = self._build_model(dataset, saved)
+            gan = self._build_model(dataset, saved, device)
             self._check_shapes(gan, dataset)
             precision = resolve_precision(cfg.precision, device)
             configure_backends(device, cfg.precision)
@@ -168,10 +182,12 @@ class Trainer:
             runner = StepRunner(gan, objective, optimizers=optimizers, groups=groups, precision=precision,
                                 clip_grad=cfg.clip_grad)
             step, resumed_from = 0, None
-            latest = ckpt.latest_checkpoint(run_dir) if saved is not None else None
-            if latest is not None:
-                step = self._restore(ckpt.read_checkpoint(latest), gan, ema, optimizers, runner, stream, info)
-                resumed_from = latest
+            if saved is not None:
+                checkpoint = self._resume_checkpoint(run_dir, info)
+                step = self._restore(checkpoint, gan, ema, optimizers, runner, stream, info)
+                resumed_from = checkpoint.path
+                if info.is_main:  # the steps after the checkpoint are trained again: drop their rows
+                    cut_metrics(run_dir / "metrics.jsonl", step)
             elif info.enabled:  # distinct noise per rank, same model init everywhere
                 seed_everything(epoch_seed(cfg.seed, 1000 + info.rank))
             runner.wrapped = dist_utils.wrap(gan, info, device, sync_bn=cfg.sync_bn)
@@ -179,7 +195,7 @@ class Trainer:
                 description = saved or describe_run(cfg, gan, dataset, world_size=info.world_size,
                                                     precision=precision.name, device=str(device))
                 if saved is not None:
-                    description = {**saved, "train": cfg.replace(argv=saved["train"].get("argv", [])).to_dict(),
+                    description = {**saved, "train": cfg.replace(argv=saved["train"].get("argv", [])).run_dict(),
                                    "resumed_argv": list(cfg.argv)}
                 write_run_config(run_dir, description)
             self.model, self.dataset, self.ema = gan, dataset, ema  # for callers of the API
@@ -191,26 +207,43 @@ class Trainer:
             if caveat:
                 reporter.message(caveat)
             if resumed_from is not None:
-                reporter.message(f"ganzoo: resuming {run_dir} from {resumed_from.name}")
+                reporter.message(f"ganzoo: resuming {run_dir} from {resumed_from.name}", always=True)
             previous_signals = self._install_signals()
             loop = TrainLoop(lambda: self._stop_signal, cfg, run_dir, info, device, gan, runner, stream, ema,
                              samples, reporter, total, precision.name)
             return loop.run(step, resumed_from)
+        except OSError as exc:  # a full disk or a read-only folder mid-run: the user's to fix, not a bug
+            refusal = file_system_refusal(exc)
+            if refusal is None or not _inside(refusal.filename, run_dir):
+                raise  # not the run's own files (a dataset, say): the CLI words those
+            raise TrainingError(file_system_message(refusal, run_dir)) from exc
         finally:
             for sig, handler in previous_signals.items():
                 signal.signal(sig, handler)
             if reporter is not None:
                 reporter.close()
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
             dist_utils.shutdown(created)
 
     def _prepare_dir(self, run_dir: Path, info: dist_utils.DistInfo, device: torch.device) -> dict[str, Any] | None:
-        """Rank 0 checks and creates the folder; the other ranks follow or stop with it."""
+        """Rank 0 locks, checks and creates the folder; the other ranks follow or stop with it.
+
+        The lock (:mod:`ganzoo.train.lock`) is held until :meth:`fit` ends, so no other trainer
+        writes the folder meanwhile; then what a killed run left half-saved is recovered.
+        """
         error: Exception | None = None
         saved = None
         if info.is_main:
             try:
+                self._lock = open_run_dir(run_dir, self.config)
+                notice = self._lock.takeover_notice()
+                if notice:
+                    warn(notice)
                 saved = prepare_run_dir(run_dir, self.config)
-                ckpt.remove_partial(run_dir)  # what a killed run left half-written
+                for note in ckpt.recover_checkpoints(run_dir):
+                    warn(note)
             except Exception as exc:  # re-raised below, after telling the other ranks
                 error = exc
         ok = dist_utils.broadcast_flag(error is None, device)
@@ -221,6 +254,46 @@ class Trainer:
         if not info.is_main and self.config.resume:
             saved = prepare_run_dir(run_dir, self.config)
         return saved
+
+    def _resume_checkpoint(self, run_dir: Path, info: dist_utils.DistInfo) -> ckpt.Checkpoint:
+        """The checkpoint ``--resume`` continues from: ``--checkpoint``'s, else the newest readable one.
+
+        Nothing to resume is an error, never a silent start from step 0; an unreadable latest
+        checkpoint gives way to the newest readable one before it, with a warning naming both.
+        """
+        checkpoint = self._pick_checkpoint(run_dir, info)
+        later = [p.name for p in ckpt.list_checkpoints(run_dir) if ckpt.step_of(p) > checkpoint.step]
+        if later and info.is_main and self.config.resume_checkpoint:
+            warn(f"{run_dir} also holds later checkpoints ({', '.join(later)}) from before this resume; training "
+                 f"from {checkpoint.path.name} replaces each as it reaches its step")
+        return checkpoint
+
+    def _pick_checkpoint(self, run_dir: Path, info: dist_utils.DistInfo) -> ckpt.Checkpoint:
+        chosen = self.config.resume_checkpoint
+        if chosen:
+            path = ckpt.resolve_checkpoint(run_dir, chosen)
+            if path.resolve().parent != (run_dir / ckpt.CHECKPOINTS).resolve():
+                raise UsageError(f"--checkpoint {chosen} is not a checkpoint of {run_dir}; name one of its own "
+                                 f"(step_N, N, latest or best)")
+            return ckpt.read_checkpoint(path)
+        latest = ckpt.latest_checkpoint(run_dir)
+        if latest is None:
+            raise UsageError(f"nothing to resume: {run_dir} has config.json but no checkpoint (the run stopped "
+                             f"before its first one); drop --resume and pass --overwrite to start it again")
+        older = [p for p in reversed(ckpt.list_checkpoints(run_dir)) if ckpt.step_of(p) < ckpt.step_of(latest)]
+        problems: list[str] = []
+        for path in [latest, *older]:
+            try:
+                checkpoint = ckpt.read_checkpoint(path)
+            except CheckpointError as exc:
+                problems.append(ckpt.checkpoint_problem(path) or str(exc))
+                continue
+            if problems and info.is_main:
+                warn(f"the latest checkpoint {latest.name} of {run_dir} cannot be read ({problems[0]}); resuming "
+                     f"from {path.name}, the newest readable one (pass --checkpoint NAME to choose another)")
+            return checkpoint
+        raise CheckpointError(f"no checkpoint of {run_dir} can be read (the latest, {latest.name}: {problems[0]}); "
+                              f"restore one from a backup, or pass --overwrite instead of --resume to start again")
 
     def _restore(self, saved: ckpt.Checkpoint, gan: GAN, ema: EMA | None, optimizers: dict[str, Any],
                  runner: StepRunner, stream: BatchStream, info: dist_utils.DistInfo) -> int:
@@ -239,6 +312,54 @@ class Trainer:
         else:  # only rank 0's generators are saved; the others continue from a derived seed
             seed_everything(epoch_seed(self.config.seed, 1000 + info.rank + 7919 * saved.step))
         return saved.step
+
+
+def _inside(filename: Any, run_dir: Path) -> bool:
+    """Whether ``filename`` is in ``run_dir``; a write error without a file name is taken to be the run's."""
+    if filename is None:
+        return True
+    try:
+        return Path(os.fsdecode(filename)).resolve().is_relative_to(run_dir.resolve())
+    except (TypeError, ValueError, OSError):
+        return False
+
+
+def _options(kwargs: dict[str, Any], prefix: str = "") -> str:
+    return " ".join(f"{prefix}{k}={v}" for k, v in kwargs.items())
+
+
+def _memory_of(device: torch.device) -> int | None:
+    """Bytes of memory ``device`` has (RAM for the CPU and MPS), or ``None`` when unknown."""
+    try:
+        if device.type == "cuda":
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        return None
+
+
+def _check_model_size(name: str, kwargs: dict[str, Any], device: torch.device, options: str, advice: str) -> None:
+    """Refuse, before allocating anything, a model whose training state cannot fit in ``device``'s memory.
+
+    The model is built on the ``meta`` device (shapes only) to count its parameters, with the
+    random streams put back afterwards so the real, seeded build is unchanged; if it cannot be
+    built there the real build goes ahead and reports for itself.
+    """
+    python_rng = random.getstate()
+    try:
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            probe = build_model(name, **kwargs)
+        count = sum(t.numel() for t in probe.parameters()) + sum(t.numel() for t in probe.buffers())
+    except Exception:  # noqa: BLE001 - the real build reports (or survives) it
+        return
+    finally:
+        random.setstate(python_rng)
+    memory = _memory_of(device)
+    needed = count * TRAINING_BYTES_PER_PARAMETER
+    if memory is not None and needed > memory:
+        raise UsageError(f"{name} with {options} has {count:,} parameters and would need about "
+                         f"{needed / 2**30:,.0f} GiB to train, more than the {memory / 2**30:,.0f} GiB of memory "
+                         f"of {device}; {advice}")
 
 
 def _keyword_names(factory: Any) -> set[str]:

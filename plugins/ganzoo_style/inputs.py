@@ -9,7 +9,7 @@ are ``[1, 3, H, W]`` in [0, 1], the range the VGG normalisation expects.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 import torch.nn.functional as F
 from torch import Tensor
@@ -22,25 +22,49 @@ if TYPE_CHECKING:
 ImageLike = Union[Tensor, "Image.Image", str, os.PathLike]
 #: VGG19 halves the image four times before relu5_1: smaller images have nothing left to match.
 MIN_SIDE = 16
+#: The output's longer side when no size is given and the content is larger. Memory and time grow
+#: with the pixel count (VGG19 keeps 64 float channels per pixel and more): a 12000x12000 photo at
+#: its own size needs tens of GB, at 512 a few hundred MB.
+DEFAULT_SIDE = 512
+#: The largest longer side a size may ask for.
+MAX_SIDE = 8192
+#: ``(height, width)`` of an image -> the ``(height, width)`` to work at.
+Sizer = Callable[[int, int], "tuple[int, int]"]
 
 
-def _from_pil(image: "Image.Image") -> Tensor:
+def _rgb(image: "Image.Image") -> "Image.Image":
+    """A Pillow image as RGB, transparency composited onto white."""
     from PIL import Image
-
-    from ganzoo.images import image_to_tensor
 
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    return image_to_tensor(image.convert("RGB"))
+    return image.convert("RGB")
 
 
-def to_unit_batch(image: ImageLike, what: str = "image") -> Tensor:
-    """``[1, 3, H, W]`` in [0, 1] on the CPU, from a path, a Pillow image or a [-1, 1] tensor."""
+def _is_picture(image: object) -> bool:
+    return not isinstance(image, Tensor) and hasattr(image, "convert") and hasattr(image, "mode")
+
+
+def to_unit_batch(image: ImageLike, what: str = "image", size: Sizer | None = None) -> Tensor:
+    """``[1, 3, H, W]`` in [0, 1] on the CPU, from a path, a Pillow image or a [-1, 1] tensor.
+
+    ``size`` maps the image's ``(height, width)`` to the size wanted, and the result has that
+    size. A picture (path or Pillow image) is shrunk by Pillow before it becomes floats, so a
+    large photo costs its own bytes once, never 12 bytes per pixel of it.
+    """
+    from ganzoo.images import image_to_tensor
+
     if isinstance(image, (str, os.PathLike)):
         from ganzoo.images import open_image
 
-        tensor = _from_pil(open_image(image, channels=3))
+        image = open_image(image, channels=3)
+    if _is_picture(image):
+        picture = _rgb(image)  # type: ignore[arg-type]
+        target = size(picture.height, picture.width) if size is not None else None
+        if target is not None:
+            picture = _shrink(picture, target)
+        tensor = image_to_tensor(picture)
     elif isinstance(image, Tensor):
         tensor = image.detach().float().cpu()
         if tensor.dim() == 4 and tensor.shape[0] == 1:
@@ -49,11 +73,38 @@ def to_unit_batch(image: ImageLike, what: str = "image") -> Tensor:
             raise UsageError(f"the {what} must be one image [1 or 3, H, W] in [-1, 1], got {list(image.shape)}")
         if tensor.shape[0] == 1:
             tensor = tensor.expand(3, -1, -1)
-    elif hasattr(image, "convert") and hasattr(image, "mode"):
-        tensor = _from_pil(image)
+        target = size(*tensor.shape[-2:]) if size is not None else None
     else:
         raise UsageError(f"the {what} must be a file path, a Pillow image or a tensor, not {type(image).__name__}")
-    return ((tensor.clamp(-1, 1) + 1) / 2).unsqueeze(0).contiguous()
+    batch = ((tensor.clamp(-1, 1) + 1) / 2).unsqueeze(0).contiguous()
+    return batch if target is None else resize(batch, target, what)
+
+
+def _shrink(image: "Image.Image", target: tuple[int, int]) -> "Image.Image":
+    """``image`` made smaller to ``target`` (height, width); unchanged unless that is smaller in both.
+
+    Enlarging, and the error for a target too small for VGG, are left to :func:`resize`.
+    """
+    from PIL import Image
+
+    height, width = target
+    if min(height, width) < MIN_SIDE or height > image.height or width > image.width:
+        return image
+    if (height, width) == (image.height, image.width):
+        return image
+    return image.resize((width, height), Image.Resampling.BICUBIC)
+
+
+def working_size(height: int, width: int, long_side: int | None) -> tuple[int, int]:
+    """The output's ``(height, width)``: the longer side ``long_side``, or without one the content's
+    own size shrunk to :data:`DEFAULT_SIDE` when larger; never above :data:`MAX_SIDE`."""
+    if long_side is None:
+        if max(height, width) <= DEFAULT_SIDE:
+            return height, width
+        long_side = DEFAULT_SIDE
+    if long_side > MAX_SIDE:
+        raise UsageError(f"the size must be at most {MAX_SIDE} pixels, got {long_side}")
+    return scaled_size(height, width, long_side)
 
 
 def scaled_size(height: int, width: int, long_side: int | None) -> tuple[int, int]:

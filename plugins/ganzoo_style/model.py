@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from ganzoo.errors import UsageError
 from ganzoo_style import color
-from ganzoo_style.inputs import ImageLike, resize, scaled_size, style_size, to_signed, to_unit_batch
+from ganzoo_style.inputs import ImageLike, resize, style_size, to_signed, to_unit_batch, working_size
 from ganzoo_style.losses import StyleObjective, Weights
 from ganzoo_style.optimise import optimise
 from ganzoo_style.vgg import CONTENT_LAYERS, POOLS, STYLE_LAYERS, VGGFeatures, check_layers
@@ -103,7 +103,8 @@ class NeuralStyle(nn.Module):
         Args:
             content: path, Pillow image or ``[C, H, W]`` tensor in [-1, 1].
             style: one such image or a list of them, mixed by ``blend`` (equal by default).
-            size: the output's longer side in pixels (default: the content's own size).
+            size: the output's longer side in pixels, at most 8192 (default: the content's own size,
+                shrunk to 512 when larger: see :data:`ganzoo_style.inputs.DEFAULT_SIDE`).
             style_scale: the style images' longer side relative to the output's; smaller
                 values give finer brush strokes.
             content_weight, style_weight, tv_weight: how much each term counts (each term is
@@ -129,15 +130,13 @@ class NeuralStyle(nn.Module):
         shares = blend_weights(len(styles), blend)
         device = self.device
 
-        content_batch = to_unit_batch(content, "content image")
-        height, width = scaled_size(*content_batch.shape[-2:], size)
-        content_batch = resize(content_batch, (height, width), "content image").to(device)
+        content_batch = to_unit_batch(content, "content image", lambda h, w: working_size(h, w, size)).to(device)
+        height, width = content_batch.shape[-2:]
         style_side = max(height, width) * style_scale
         style_batches = []
         for index, item in enumerate(styles, 1):
-            batch = to_unit_batch(item, f"style image {index}")
-            scaled = style_size(*batch.shape[-2:], style_side)
-            style_batches.append(resize(batch, scaled, f"style image {index}").to(device))
+            batch = to_unit_batch(item, f"style image {index}", lambda h, w: style_size(h, w, style_side))
+            style_batches.append(batch.to(device))
 
         if preserve_color:
             content_y = color.luminance(content_batch)

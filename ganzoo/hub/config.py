@@ -1,0 +1,236 @@
+"""A checkpoint folder's ``config.json``, parsed into a typed object by one validator.
+
+The file may come from anywhere (a Hub repo, a download, a hand edit), so every field ganzoo
+reads is checked for its type here, once, and a wrong one is a one-line
+:class:`~ganzoo.errors.CheckpointError` naming the file and the field -- never a ``KeyError``
+deep inside a command. The validated JSON stays available as :attr:`CheckpointConfig.data`
+(what the model card, ``ganzoo pretrained NAME info`` and ``load_checkpoint`` read).
+
+    >>> config = CheckpointConfig.read("OUT/dcgan-fashion")   # doctest: +SKIP
+    >>> config.architecture.name, config.weights.generator
+    ('dcgan', 'generator.safetensors')
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ganzoo.errors import CheckpointError
+
+FORMAT = "ganzoo-checkpoint"
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHT_FILES = {
+    "generator": "generator.safetensors",
+    "discriminator": "discriminator.safetensors",
+}
+#: A checkpoint's config.json is a few KB; anything this large is refused unread.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+_REDO = "re-download or re-export the checkpoint"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What rebuilds the model: the registered name, its keyword arguments, who provides it."""
+
+    name: str
+    kwargs: dict[str, Any]
+    plugin: str | None = None
+    distribution: str | None = None
+    distribution_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The weight files (relative to the folder), their storage dtype and whether they are EMA."""
+
+    generator: str = WEIGHT_FILES["generator"]
+    discriminator: str | None = None
+    dtype: str = "float32"
+    ema: bool = False
+
+
+@dataclass(frozen=True)
+class CheckpointConfig:
+    """A validated ``config.json``; :attr:`data` is the JSON object itself (``weights`` filled in)."""
+
+    path: Path
+    format_version: int
+    architecture: Architecture
+    weights: Weights
+    task: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, folder: str | Path) -> "CheckpointConfig":
+        """Read and validate ``folder/config.json``."""
+        path = Path(folder) / CONFIG_NAME
+        if not path.is_file():
+            raise CheckpointError(f"{folder} is not a ganzoo checkpoint: it has no {CONFIG_NAME}")
+        try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                raise CheckpointError(f"{path} is {path.stat().st_size:,} bytes, far too large for a checkpoint "
+                                      f"config (at most {MAX_CONFIG_BYTES:,}); {_REDO}")
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{path} is unreadable ({exc}); {_REDO}") from None
+        return cls.parse(load_json(text, path), path)
+
+    @classmethod
+    def parse(cls, data: object, path: str | Path) -> "CheckpointConfig":
+        """Check every field ganzoo reads; the first wrong one is a :class:`CheckpointError`."""
+        path = Path(path)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise CheckpointError(f"{path} is not a ganzoo checkpoint config (no \"format\": \"{FORMAT}\")")
+        check = _Checker(path)
+        version = check.value(data, "format_version", _is_int, "a whole number such as 1", default=FORMAT_VERSION)
+        if version > FORMAT_VERSION:
+            raise CheckpointError(
+                f"{path} uses checkpoint format {version}, newer than this ganzoo understands "
+                f"({FORMAT_VERSION}); upgrade ganzoo: pip install -U ganzoo"
+            )
+        if version < 1:
+            check.fail("format_version", version, f"a format version from 1 to {FORMAT_VERSION}")
+        arch = check.value(data, "architecture", _is_object, 'an object such as {"name": "dcgan", "kwargs": {}}')
+        architecture = Architecture(
+            name=check.value(arch, "name", _is_name, "an architecture name such as \"dcgan\"", prefix="architecture"),
+            kwargs=dict(check.value(arch, "kwargs", _is_object, "an object of keyword arguments", default={},
+                                    prefix="architecture")),
+            plugin=check.value(arch, "plugin", _is_str_or_none, "a string or null", default=None,
+                               prefix="architecture"),
+            distribution=check.value(arch, "distribution", _is_str_or_none, "a string or null", default=None,
+                                     prefix="architecture"),
+            distribution_version=check.value(arch, "distribution_version", _is_str_or_none, "a string or null",
+                                             default=None, prefix="architecture"),
+        )
+        raw_weights = check.value(data, "weights", _is_object, 'an object such as {"generator": '
+                                  '"generator.safetensors"}', default={})
+        weights = Weights(
+            generator=check.value(raw_weights, "generator", _is_name, "a file name such as \"generator.safetensors\"",
+                                  default=WEIGHT_FILES["generator"], prefix="weights"),
+            discriminator=check.value(raw_weights, "discriminator", _is_str_or_none, "a file name or null",
+                                      default=None, prefix="weights"),
+            dtype=check.value(raw_weights, "dtype", _is_name, "a dtype name such as \"float32\"", default="float32",
+                              prefix="weights"),
+            ema=bool(check.value(raw_weights, "ema", _is_bool_or_none, "true or false", default=False,
+                                 prefix="weights")),
+        )
+        task = check.value(data, "task", _is_str_or_none, "a task name such as \"unconditional\"", default=None)
+        _check_optional_fields(data, check)
+        validated = dict(data)
+        validated["weights"] = {**raw_weights, "generator": weights.generator}
+        return cls(path, version, architecture, weights, task, validated)
+
+
+def load_json(text: str, path: str | Path) -> object:
+    """JSON text to an object; invalid (or absurdly nested) JSON is a :class:`CheckpointError`."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); {_REDO}") from None
+    except RecursionError:
+        raise CheckpointError(f"{path} is not valid JSON (nested too deeply to read); {_REDO}") from None
+
+
+def _check_optional_fields(data: Mapping[str, Any], check: "_Checker") -> None:
+    """The fields commands and the model card read, each optional but typed when present."""
+    latent = check.value(data, "latent", _is_object_or_none, 'an object such as {"dim": 100}', default=None)
+    if latent:
+        check.value(latent, "dim", _is_count_or_none, "a whole number or null", default=None, prefix="latent")
+    image = check.value(data, "image", _is_object_or_none, 'an object such as {"channels": 1, "height": 28, '
+                        '"width": 28}', default=None)
+    if image:
+        for key in ("channels", "height", "width"):
+            check.value(image, key, _is_count_or_none, "a whole number", default=None, prefix="image")
+    check.value(data, "num_classes", _is_count_or_none, "a whole number or null", default=None)
+    check.value(data, "classes", _list_of(str, allow_none=True), "a list of class names or null", default=None)
+    training = check.value(data, "training", _is_object_or_none, "an object or null", default=None)
+    if training:
+        check.value(training, "dataset", lambda v: v is None or isinstance(v, (str, dict)),
+                    "a dataset name, an object or null", default=None, prefix="training")
+        check.value(training, "command", _is_str_or_none, "a string or null", default=None, prefix="training")
+    check.value(data, "metrics", _list_of(dict), "a list of objects such as [{\"name\": \"FID\", \"value\": 12.5}]",
+                default=[])
+    check.value(data, "input_shape", lambda v: _list_of(int)(v) and len(v) == 3 and all(_is_int(d) for d in v),
+                "a list of 3 whole numbers [C, H, W]", default=None, optional=True)
+    check.value(data, "directions", _list_of(str), "a list of direction names such as [\"a2b\"]", default=None,
+                optional=True)
+    check.value(data, "domains", lambda v: v is None or (isinstance(v, dict) and all(isinstance(x, str)
+                                                                                      for x in v.values())),
+                'an object such as {"a": "edge map", "b": "garment"}', default=None)
+    for key in ("ganzoo_version", "torch_version"):
+        check.value(data, key, _is_str_or_none, "a version string", default=None)
+
+
+class _Checker:
+    """Reads a field, refusing a wrong type with one line naming the file, the field and the value."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def value(self, container: Mapping[str, Any], key: str, ok: Callable[[Any], bool], expected: str, *,
+              default: Any = ..., prefix: str = "", optional: bool = False) -> Any:
+        name = f"{prefix}.{key}" if prefix else key
+        if key not in container:
+            if default is ...:
+                raise CheckpointError(f"{self.path} has no \"{name}\" field; {_REDO}")
+            return default
+        value = container[key]
+        if optional and value is None:
+            return default
+        if not ok(value):
+            self.fail(name, value, expected)
+        return value
+
+    def fail(self, name: str, value: Any, expected: str) -> None:
+        raise CheckpointError(f"{self.path}: \"{name}\" must be {expected}, not {_describe(value)}; {_REDO}")
+
+
+def _describe(value: Any) -> str:
+    kind = {type(None): "null", bool: "a boolean", str: "a string", int: "a number", float: "a number",
+            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    if value is None:
+        return kind
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (str, int, float, bool)) else ""
+    return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}".rstrip()
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_count_or_none(value: Any) -> bool:
+    return value is None or (_is_int(value) and value >= 0)
+
+
+def _is_bool_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, bool)
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _is_str_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_object_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, dict)
+
+
+def _list_of(kind: type, *, allow_none: bool = False) -> Callable[[Any], bool]:
+    def ok(value: Any) -> bool:
+        if value is None:
+            return allow_none
+        return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+    return ok

@@ -1,0 +1,223 @@
+"""Crash-proof checkpoints and honest resumes.
+
+A process killed between the two renames of re-saving a step keeps a usable checkpoint, which
+the next ``sample`` or ``train --resume`` recovers; ``--resume`` says where it continues from,
+refuses when there is nothing to continue, skips an unreadable latest checkpoint with a warning,
+takes ``--checkpoint NAME``, and replays no metrics rows twice; ``-q`` is not saved with the run.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ganzoo import io as ganzoo_io
+from ganzoo.io import fsync_dir, replace_dir
+from ganzoo.train import TrainConfig, train
+from ganzoo.train import checkpoints as ckpt
+
+TINY = dict(arch="vanilla", dataset="fake", arch_options={"hidden": [32, 64]}, data_options={"length": 40},
+            batch_size=8, precision="fp32", device="cpu", quiet=True, log_every=1, sample_count=4)
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+STEP2, STEP4 = ckpt.step_name(2), ckpt.step_name(4)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+# Re-save the latest checkpoint of the run in argv[1] (as a resumed run reaching that step again does),
+# killed by SIGKILL right after replace_dir's first rename moved the old folder aside.
+CRASH_BETWEEN_RENAMES = textwrap.dedent("""
+    import os, signal, sys
+    from ganzoo.train import checkpoints as ckpt
+    saved = ckpt.read_checkpoint(ckpt.latest_checkpoint(sys.argv[1]))
+    real_replace = os.replace
+    def replace_then_die(src, dst, **kwargs):
+        real_replace(src, dst, **kwargs)
+        if str(dst).endswith(".old"):
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.replace = replace_then_die
+    ckpt.save_checkpoint(sys.argv[1], saved.step, model=saved.model, ema=saved.ema, optimizers=saved.optimizers,
+                         rng=saved.rng, state=saved.state)
+""")
+
+
+def ganzoo(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ganzoo", *map(str, args)], capture_output=True, text=True,
+                          env=ENV, timeout=300)
+
+
+def warnings_of(result: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("ganzoo: warning: ")]
+
+
+def clean(result: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+
+
+def metrics_steps(run) -> list[int]:
+    return [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A run trained to step 4 with checkpoints at 2 and 4."""
+    out = tmp_path_factory.mktemp("recovery") / "run"
+    train(TrainConfig(**{**TINY, "out": str(out), "max_steps": 4, "checkpoint_every": 2, "keep_checkpoints": 0}))
+    return out
+
+
+@pytest.fixture
+def run(finished, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(finished, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def crashed(finished, tmp_path_factory):
+    """``finished`` with only step 4 kept, killed between the renames of saving step 4 again."""
+    out = tmp_path_factory.mktemp("crashed") / "run"
+    shutil.copytree(finished, out)
+    shutil.rmtree(out / "checkpoints" / STEP2)
+    proc = subprocess.run([sys.executable, "-c", CRASH_BETWEEN_RENAMES, str(out)], capture_output=True, text=True,
+                          env=ENV, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    root = out / "checkpoints"
+    assert sorted(p.name for p in root.iterdir()) == [f".{STEP4}.old", f".tmp-{STEP4}", "latest"]
+    assert ckpt.checkpoint_problem(root / f".tmp-{STEP4}") is None  # the new copy was written in full
+    assert ckpt.latest_checkpoint(out) is None  # "latest" names a folder that is not there
+    return out
+
+
+def test_sample_recovers_a_checkpoint_left_between_the_renames(crashed, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(crashed, run)
+    result = ganzoo("sample", run, "-n", "4", "-o", tmp_path / "grid.png")
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    assert "(step 4" in result.stdout
+    assert any(f"finished saving checkpoint {STEP4}" in line for line in warnings_of(result)), result.stderr
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["latest", STEP4]
+
+
+def test_resume_recovers_it_and_says_where_it_continues(crashed, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(crashed, run)
+    result = ganzoo("train", "--resume", "--out", run, "--max-steps", "6")
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    assert f"ganzoo: resuming {run} from {STEP4}" in result.stderr
+    assert ckpt.read_checkpoint(ckpt.latest_checkpoint(run)).step == 6
+    assert metrics_steps(run) == [1, 2, 3, 4, 5, 6]
+
+
+def test_an_incomplete_new_copy_gives_way_to_the_old_one(crashed, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(crashed, run)
+    root = run / "checkpoints"
+    data = (root / f".tmp-{STEP4}" / "model.safetensors").read_bytes()
+    (root / f".tmp-{STEP4}" / "model.safetensors").write_bytes(data[:1000])  # as if killed mid-write
+    assert "model.safetensors is truncated" in ckpt.checkpoint_problem(root / f".tmp-{STEP4}")
+    notes = ckpt.recover_checkpoints(run)
+    assert len(notes) == 1 and f"restored checkpoint {STEP4} from .{STEP4}.old" in notes[0]
+    assert sorted(p.name for p in root.iterdir()) == ["latest", STEP4]
+    assert ckpt.read_checkpoint(ckpt.resolve_checkpoint(run)).step == 4
+
+
+def test_resume_without_a_checkpoint_is_refused(run):
+    shutil.rmtree(run / "checkpoints")  # a run that died before its first checkpoint
+    result = ganzoo("train", "--resume", "--out", run)
+    clean(result)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"ganzoo: error: nothing to resume: {run} has config.json but no checkpoint "
+                                     f"(the run stopped before its first one); drop --resume and pass --overwrite "
+                                     f"to start it again")
+
+
+def test_an_unreadable_latest_checkpoint_gives_way_to_the_newest_readable_one(run):
+    model = run / "checkpoints" / STEP4 / "model.safetensors"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+    result = ganzoo("train", "--resume", "--out", run, "--max-steps", "5", "--checkpoint-every", "2")
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings_of(result)
+    assert f"latest checkpoint {STEP4}" in warning and "model.safetensors is truncated" in warning
+    assert f"resuming from {STEP2}" in warning
+    assert f"ganzoo: resuming {run} from {STEP2}" in result.stderr
+    assert ckpt.checkpoint_problem(run / "checkpoints" / STEP4) is None  # saved again on the way to step 5
+    assert metrics_steps(run) == [1, 2, 3, 4, 5]  # steps 3 and 4 were trained twice but logged once
+
+
+def test_resume_from_a_chosen_checkpoint(run):
+    result = ganzoo("train", "--resume", "--checkpoint", "2", "--out", run, "--max-steps", "3")
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    assert f"ganzoo: resuming {run} from {STEP2}" in result.stderr
+    assert any(f"later checkpoints ({STEP4})" in line for line in warnings_of(result))
+    assert ckpt.latest_checkpoint(run).name == ckpt.step_name(3)
+    assert metrics_steps(run) == [1, 2, 3]
+    result = ganzoo("train", "--resume", "--checkpoint", "step_9", "--out", run)
+    clean(result)
+    assert result.returncode == 1
+    assert f"no checkpoint 'step_9' in {run}; available: {STEP2}, step_00000003, {STEP4}" in result.stderr
+    result = ganzoo("train", "--checkpoint", "2", "--out", run)
+    clean(result)
+    assert result.returncode == 2 and "add --resume" in result.stderr
+
+
+def test_the_corrupt_checkpoint_error_names_an_option_train_has(run):
+    model = run / "checkpoints" / STEP4 / "model.safetensors"
+    model.write_bytes(b"garbage")
+    result = ganzoo("train", "--resume", "--checkpoint", "latest", "--out", run)
+    clean(result)
+    assert result.returncode == 1 and "corrupt" in result.stderr and "with --checkpoint" in result.stderr
+
+
+def test_quiet_is_neither_saved_nor_inherited(run):
+    saved = json.loads((run / "config.json").read_text())
+    assert "quiet" not in saved["train"] and "resume" not in saved["train"]
+    saved["train"]["quiet"] = True  # what runs made before this fix hold
+    (run / "config.json").write_text(json.dumps(saved))
+    result = ganzoo("train", "--resume", "--out", run, "--max-steps", "5")
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    assert f"ganzoo: trained {run} to step 5" in result.stderr  # not silenced by the saved flag
+    assert "quiet" not in json.loads((run / "config.json").read_text())["train"]
+
+
+def test_fsync_dir_ignores_only_file_systems_that_cannot_sync_folders(tmp_path, monkeypatch):
+    def refuse(code):
+        def fsync(fd):
+            raise OSError(code, os.strerror(code))
+        return fsync
+
+    monkeypatch.setattr(os, "fsync", refuse(errno.EINVAL))
+    fsync_dir(tmp_path)
+    monkeypatch.setattr(os, "fsync", refuse(errno.EIO))
+    with pytest.raises(OSError) as info:
+        fsync_dir(tmp_path)
+    assert info.value.errno == errno.EIO
+
+
+def test_each_rename_is_fsynced_before_the_next(tmp_path, monkeypatch):
+    events = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append(("rename", os.path.basename(b))),
+                                                     real_replace(a, b)))
+    monkeypatch.setattr(ganzoo_io, "fsync_dir", lambda path: events.append(("fsync", os.path.basename(path))))
+    monkeypatch.setattr(ckpt, "fsync_dir", lambda path: events.append(("fsync", os.path.basename(path))))
+    (tmp_path / "new").mkdir()
+    (tmp_path / "target").mkdir()
+    replace_dir(tmp_path / "new", tmp_path / "target")
+    assert events == [("rename", ".target.old"), ("fsync", tmp_path.name), ("rename", "target"),
+                      ("fsync", tmp_path.name)]
+    events.clear()
+    ckpt.mark_best(tmp_path, 2)  # a pointer: renamed into checkpoints/, which is then fsynced
+    assert events[-2:] == [("rename", "best"), ("fsync", "checkpoints")]
