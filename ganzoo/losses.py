@@ -8,13 +8,16 @@ All losses take raw discriminator outputs (logits / critic scores), never probab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import torch
 from torch import Tensor
 
 from ganzoo.errors import UsageError
 from ganzoo.registry import get_registry
+
+if TYPE_CHECKING:
+    from ganzoo.nn.augment import AdaptiveP, DiffAugment
 
 Critic = Callable[[Tensor], Tensor]
 
@@ -59,7 +62,9 @@ class Objective:
 
     ``label_smoothing`` is one-sided (real targets become ``1 - s``), ``label_noise`` flips that
     fraction of the discriminator's targets, and ``instance_noise`` adds Gaussian noise of that
-    standard deviation to every image the discriminator sees.
+    standard deviation to every image the discriminator sees. ``augment`` (a
+    :class:`~ganzoo.nn.augment.DiffAugment`) transforms every image the discriminator sees, real
+    and fake, in both players' steps; ``adaptive`` tunes its probability from the real scores.
     """
 
     adversarial: AdversarialLoss
@@ -67,6 +72,8 @@ class Objective:
     label_smoothing: float = 0.0
     label_noise: float = 0.0
     instance_noise: float = 0.0
+    augment: "DiffAugment | None" = None
+    adaptive: "AdaptiveP | None" = None
 
     def __post_init__(self) -> None:
         for name, low, high in (("label_smoothing", 0.0, 1.0), ("label_noise", 0.0, 1.0)):
@@ -85,7 +92,9 @@ class Objective:
             )
 
     def noisy(self, images: Tensor) -> Tensor:
-        """Images with instance noise added (unchanged when it is off)."""
+        """What the discriminator sees of ``images``: augmented, then with instance noise (each when on)."""
+        if self.augment:
+            images = self.augment(images)
         if self.instance_noise <= 0:
             return images
         return images + self.instance_noise * torch.randn_like(images)
@@ -100,6 +109,8 @@ class Objective:
     def d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         """The adversarial part of the discriminator loss, with the label tricks applied."""
         real_logits, fake_logits = _full_precision(real_logits), _full_precision(fake_logits)
+        if self.adaptive is not None and torch.is_grad_enabled():
+            self.adaptive.observe(real_logits)
         real_target = self._targets(real_logits, 1.0 - self.label_smoothing)
         fake_target = self._targets(fake_logits, 0.0)
         if isinstance(real_target, float) and isinstance(fake_target, float) and not self.label_smoothing:

@@ -36,6 +36,8 @@ class GAN(nn.Module):
     """
 
     task: ClassVar[str] = "unconditional"
+    #: How :meth:`sample_latent` draws latents; truncation is defined for ``"normal"`` only.
+    latent_distribution: ClassVar[str] = "normal"
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
@@ -59,10 +61,17 @@ class GAN(nn.Module):
         return next(self.parameters()).device
 
     def sample_latent(self, n: int, *, generator: torch.Generator | None = None,
-                      device: torch.device | str | None = None) -> Tensor:
-        """Standard-normal latents; pass a seeded ``torch.Generator`` for reproducibility."""
+                      device: torch.device | str | None = None, truncation: float | None = None) -> Tensor:
+        """Standard-normal latents; pass a seeded ``torch.Generator`` for reproducibility.
+
+        ``truncation=T`` redraws every value outside ``[-T, T]`` until none is left (the
+        truncation trick of BigGAN, Brock et al. 2019): less varied, more typical samples.
+        """
         device = device or self.device
-        return torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(device)
+        z = torch.randn(n, self.latent_dim, generator=generator, device="cpu")
+        if truncation is not None:
+            z = truncate_normal(z, check_truncation(self, truncation), generator=generator)
+        return z.to(device)
 
     def random_labels(self, n: int, *, generator: torch.Generator | None = None) -> Tensor | None:
         if not self.num_classes:
@@ -105,14 +114,20 @@ class GAN(nn.Module):
         labels: Tensor | None = None,
         inputs: Tensor | None = None,
         generator: torch.Generator | None = None,
+        truncation: float | None = None,
     ) -> Tensor:
-        """``n`` new images in [-1, 1] (or images from the given ``z``), in eval mode."""
+        """``n`` new images in [-1, 1] (or images from the given ``z``), in eval mode.
+
+        ``truncation`` bounds newly drawn latents to ``[-T, T]`` (see :meth:`sample_latent`).
+        """
         if inputs is not None:
             raise UsageError(f"{type(self).__name__} is {self.task}; it takes no input images")
         if z is None:
             if n is None:
                 raise UsageError("sample() needs n or z")
-            z = self.sample_latent(n, generator=generator)
+            # Families may override sample_latent without the truncation keyword: pass it only when asked for.
+            extra = {} if truncation is None else {"truncation": truncation}
+            z = self.sample_latent(n, generator=generator, **extra)
         if self.num_classes and labels is None:
             labels = self.random_labels(z.shape[0], generator=generator)
         was_training = self.training
@@ -205,6 +220,35 @@ class ImageToImageGAN(GAN):
         if not isinstance(value, Mapping) or set(value) != {"a", "b"}:
             raise UsageError(f"{family} option domains must name domains a and b, like {example}; got {value!r}")
         return {"a": str(value["a"]), "b": str(value["b"])}
+
+
+def check_truncation(model: nn.Module, truncation: float) -> float:
+    """``truncation`` as a float, refused for models whose latents are not standard normal."""
+    name = getattr(model, "registry_name", type(model).__name__)
+    distribution = getattr(model, "latent_distribution", None)
+    if getattr(model, "task", None) in ("image-to-image", "style-transfer") or not getattr(model, "latent_dim", 0):
+        raise UsageError(f"{name} has no latent space to truncate; drop --truncation")
+    if distribution != "normal":
+        raise UsageError(f"{name} draws its latents from a {distribution} distribution; --truncation is defined "
+                         f"for normal latents only, so drop it")
+    try:
+        value = float(truncation)
+    except (TypeError, ValueError):
+        raise UsageError(f"--truncation must be a number such as 0.5, got {truncation!r}") from None
+    if not 0.05 <= value <= 10:
+        raise UsageError(f"--truncation must be between 0.05 and 10 (values are redrawn until inside [-T, T]), "
+                         f"got {value:g}")
+    return value
+
+
+def truncate_normal(z: Tensor, bound: float, *, generator: torch.Generator | None = None) -> Tensor:
+    """``z`` with every value outside ``[-bound, bound]`` redrawn from N(0, 1) until all are inside."""
+    z = z.clone()
+    outside = z.abs() > bound
+    while bool(outside.any()):
+        z[outside] = torch.randn(int(outside.sum()), generator=generator, device=z.device, dtype=z.dtype)
+        outside = z.abs() > bound
+    return z
 
 
 def discriminator_objective(

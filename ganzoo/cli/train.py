@@ -52,7 +52,19 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
 @_opt("--label-noise", type=float, help="Flip this fraction of the discriminator's targets.")
 @_opt("--instance-noise", type=float, help="Std of Gaussian noise on D's inputs, annealed to 0.")
 @_opt("--anneal-instance-noise/--constant-instance-noise", help="Anneal instance noise to 0 (default) or not.")
+@_opt("--augment", metavar="POLICIES",
+      help="DiffAugment every image the discriminator sees, real and fake: translation, cutout, color "
+           "(RGB only), comma-separated, e.g. --augment translation,cutout (default none).")
+@_opt("--augment-p", type=float, help="Probability that an image is augmented (default 1).")
+@_opt("--ada-target", type=float,
+      help="Adaptive augmentation (ADA): tune the probability so that E[sign(D(real))] stays at this "
+           "value, e.g. 0.6 (default 0 = off; needs --augment).")
+@_opt("--ada-speed", type=int, help=f"Real images over which ADA may move the probability by 1 "
+                                    f"(default {_D.ada_speed:,}).")
 @_opt("--ema-decay", type=float, help="EMA of the generator's weights, e.g. 0.999 (default 0 = off).")
+@_opt("--standing-batches", type=int,
+      help=f"Batches of 64 fakes that re-estimate the EMA generator's batch-norm statistics before it is "
+           f"saved, sampled or scored (default {_D.standing_batches}; 0 = copy the live ones).")
 @_opt("--seed", type=int, help=f"Seed of weights, noise and data order (default {_D.seed}).")
 @_opt("--device", help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:N or mps.")
 @_opt("--precision", type=click.Choice(PRECISIONS),

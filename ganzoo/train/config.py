@@ -50,13 +50,14 @@ NOT_SAVED = ("quiet", "resume", "overwrite", "resume_checkpoint")
 #: What each field holds: description -> (types, fields); mappings and choices are checked on their own.
 _NULL = type(None)
 _FIELD_KINDS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
-    "a string": ((str,), ("arch", "dataset", "split", "loss", "device", "eval_feature")),
+    "a string": ((str,), ("arch", "dataset", "split", "loss", "device", "eval_feature", "augment")),
     "a string or null": ((str, _NULL), ("out", "eval_reference", "resume_checkpoint")),
     "an integer": ((int,), ("seed", "batch_size", "n_critic", "sample_count", "log_every", "sample_every",
-                            "checkpoint_every", "keep_checkpoints", "num_workers", "eval_every", "eval_samples")),
+                            "checkpoint_every", "keep_checkpoints", "num_workers", "eval_every", "eval_samples",
+                            "ada_speed", "standing_batches")),
     "an integer or null": ((int, _NULL), ("epochs", "max_steps")),
     "a finite number": ((int, float), ("lr_g", "lr_d", "clip_grad", "label_smoothing", "label_noise",
-                                       "instance_noise", "ema_decay")),
+                                       "instance_noise", "ema_decay", "augment_p", "ada_target")),
     "true or false": ((bool,), ("anneal_instance_noise", "sync_bn", "resume", "overwrite", "tensorboard", "quiet")),
     "true, false or null": ((bool, _NULL), ("channels_last",)),
     "a list of strings": ((list,), ("argv",)),
@@ -71,7 +72,8 @@ MAX_SEED = 2**62
 LOCKED_ON_RESUME = ("arch", "arch_options", "dataset", "data_options", "split", "batch_size", "loss",
                     "regularisers", "n_critic", "optimizer", "betas", "seed", "ema_decay",
                     "label_smoothing", "label_noise", "instance_noise", "anneal_instance_noise",
-                    "lr_schedule", "sync_bn")
+                    "lr_schedule", "sync_bn", "augment", "augment_p", "ada_target", "ada_speed",
+                    "standing_batches")
 
 
 @dataclass
@@ -86,7 +88,12 @@ class TrainConfig:
     ``eval_every=N`` scores the (EMA) generator with ``eval_metric`` every N steps (0 = never)
     against ``eval_reference`` (default ``DATASET:test``) and keeps the best checkpoint.
     ``resume_checkpoint`` (``--checkpoint``) picks what ``resume`` continues from (default: the
-    newest readable checkpoint).
+    newest readable checkpoint). ``augment`` names DiffAugment policies applied to every image
+    the discriminator sees (``"translation,cutout"``), each image with probability
+    ``augment_p``; ``ada_target > 0`` tunes that probability as ADA does (starting from 0 unless
+    ``augment_p`` is set below 1), moving it by up to 1 per ``ada_speed`` real images.
+    ``standing_batches`` batches of 64 re-estimate the EMA generator's batch-norm statistics
+    before it is saved, sampled or scored (0 = copy the live generator's instead).
     """
 
     arch: str = ""
@@ -111,7 +118,12 @@ class TrainConfig:
     label_noise: float = 0.0
     instance_noise: float = 0.0
     anneal_instance_noise: bool = True
+    augment: str = ""
+    augment_p: float = 1.0
+    ada_target: float = 0.0
+    ada_speed: int = 100_000
     ema_decay: float = 0.0
+    standing_batches: int = 32
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -170,6 +182,19 @@ class TrainConfig:
                 raise UsageError(f"{name} must be a positive number, got {getattr(self, name)!r}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise UsageError(f"betas must be two numbers in [0, 1), like 0.5,0.999; got {self.betas!r}")
+        from ganzoo.nn.policies import parse_policy
+
+        self.augment = ",".join(parse_policy(self.augment))
+        if not 0.0 <= self.augment_p <= 1.0:
+            raise UsageError(f"augment_p is a probability in [0, 1], got {self.augment_p}")
+        if not 0.0 <= self.ada_target < 1.0:
+            raise UsageError(f"ada_target must be in [0, 1) (ADA uses 0.6; 0 = off), got {self.ada_target}")
+        if self.ada_target and not self.augment:
+            raise UsageError("--ada-target tunes the probability of --augment; add --augment translation,cutout "
+                             "(or another policy)")
+        if self.ada_speed < 1 or self.standing_batches < 0:
+            raise UsageError(f"ada_speed must be >= 1 and standing_batches >= 0, got {self.ada_speed} and "
+                             f"{self.standing_batches}")
         if not 0 <= self.ema_decay < 1:
             raise UsageError(f"ema_decay must be in [0, 1) (0 turns EMA off), got {self.ema_decay}")
         if self.clip_grad < 0 or not math.isfinite(self.clip_grad):

@@ -71,11 +71,14 @@ class TrainLoop:
             tensors, meta = flatten_state(name, optimizer)
             optim_tensors.update(tensors)
             optim_meta[name] = meta
+        self._refresh_ema()
         rng_tensors, rng_extra = rng_state()
+        adaptive = self.runner.objective.adaptive
         state = {"epoch": self.stream.epoch, "data": self.stream.state_dict(), "optimizers": optim_meta,
                  "grad_scalers": self.runner.scaler_state(), "rng": rng_extra, "best": self.best,
                  "ema_updates": self.ema.updates if self.ema else 0, "precision": self.precision,
-                 "world_size": self.info.world_size, "time": time.time()}
+                 "world_size": self.info.world_size, "time": time.time(),
+                 "augment": adaptive.state_dict() if adaptive is not None else None}
         try:
             path = ckpt.save_checkpoint(self.run_dir, step, model=self.gan.state_dict(),
                                         ema=self.ema.state_dict() if self.ema else None, optimizers=optim_tensors,
@@ -214,6 +217,7 @@ class TrainLoop:
         from ganzoo.eval import evaluate
 
         cfg, gan = self.cfg, self.gan
+        self._refresh_ema()
         tensors, extra = rng_state()  # evaluation draws from its own seeded generator; this is a guard
         was_training = gan.training
         try:
@@ -250,13 +254,22 @@ class TrainLoop:
         record.update({k: round(v, 6) for k, v in means.items()})
         record["lr_g"] = self.runner.optimizers["generator"].param_groups[0]["lr"]
         record["lr_d"] = self.runner.optimizers["discriminator"].param_groups[0]["lr"]
+        augment = self.runner.objective.augment
+        if augment:
+            record["augment_p"] = round(augment.p, 4)
         record["images_per_s"] = round(window.images_per_second(), 1)
         record["time"] = round(time.time(), 3)
         self.last_metrics = record
         self.reporter.log(record)
         window.reset()
 
+    def _refresh_ema(self) -> None:
+        """Standing statistics: the EMA generator's batch norms re-estimated before it is used or saved."""
+        if self.ema is not None and self.cfg.standing_batches:
+            self.ema.refresh_statistics(self.gan, batches=self.cfg.standing_batches, seed=self.cfg.seed)
+
     def _grid(self, name: str, step: int) -> None:
+        self._refresh_ema()
         path = self.samples.write_grid(self.run_dir / "samples" / name, step)
         self.reporter.image("samples", path, step)
 

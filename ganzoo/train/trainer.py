@@ -168,6 +168,7 @@ class Trainer:
             gan.train()
             objective = build_objective(cfg.loss, self._regularisers(), label_smoothing=cfg.label_smoothing,
                                         label_noise=cfg.label_noise, instance_noise=cfg.instance_noise)
+            _add_augmentation(objective, cfg, gan)
             groups = parameter_groups(gan)
             lrs = {"generator": cfg.lr_g, "discriminator": cfg.lr_d}
             optimizers = {name: build_optimizer(cfg.optimizer, params, lr=lrs[name], betas=cfg.betas, device=device)
@@ -306,12 +307,34 @@ class Trainer:
         for name, optimizer in optimizers.items():
             optimizer.load_state_dict(unflatten_state(name, saved.optimizers, state["optimizers"][name]))
         runner.load_scaler_state(state.get("grad_scalers", {}))
+        adaptive = runner.objective.adaptive
+        if adaptive is not None and isinstance(state.get("augment"), dict):
+            adaptive.load_state_dict(state["augment"])
         stream.load_state_dict(state["data"])
         if info.is_main:
             set_rng_state(saved.rng, state.get("rng", {}))
         else:  # only rank 0's generators are saved; the others continue from a derived seed
             seed_everything(epoch_seed(self.config.seed, 1000 + info.rank + 7919 * saved.step))
         return saved.step
+
+
+def _add_augmentation(objective: Any, cfg: TrainConfig, gan: GAN) -> None:
+    """DiffAugment (and ADA's controller) on every image the discriminator sees, when asked for."""
+    if not cfg.augment:
+        return
+    from ganzoo.nn.augment import AdaptiveP, DiffAugment
+
+    channels = tuple(getattr(gan, "image_shape", ()) or (0,))[0]
+    if "color" in cfg.augment.split(",") and channels != 3:
+        raise UsageError(f"--augment color needs RGB images, but {cfg.arch or 'this model'} makes {channels}-channel "
+                         f"ones; use --augment translation,cutout")
+    if getattr(gan, "task", None) == "image-to-image" and not getattr(gan, "augments_pairs", False):
+        raise UsageError(f"{cfg.arch or 'this model'}'s discriminator judges images beside their inputs; augmenting "
+                         f"one without the other would teach it nothing, so --augment is not available for it")
+    start = cfg.augment_p if (not cfg.ada_target or cfg.augment_p < 1.0) else 0.0
+    objective.augment = DiffAugment(cfg.augment, p=start)
+    if cfg.ada_target:
+        objective.adaptive = AdaptiveP(objective.augment, target=cfg.ada_target, speed_images=cfg.ada_speed)
 
 
 def _inside(filename: Any, run_dir: Path) -> bool:

@@ -1,0 +1,1 @@
+"""The sngan plugin: ResNet GANs with spectral normalisation, unconditional and projection."""
