@@ -43,7 +43,7 @@ from torch import Tensor, nn
 import ganzoo
 from ganzoo.data import build_dataset
 from ganzoo.train import TrainConfig, train
-from ganzoo.train.devices import resolve_precision, select_device, use_channels_last
+from ganzoo.devices import resolve_precision, select_device, use_channels_last
 
 LATENT = 100
 

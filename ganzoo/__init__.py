@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError
-from ganzoo.plugins import hookimpl
+from ganzoo.hookspecs import hookimpl
+from ganzoo.version import __version__
 
 if TYPE_CHECKING:
     import torch
-
-__version__ = "0.1.0"
 
 __all__ = ["GanzooError", "__version__", "create_model", "hookimpl", "list_models", "load_pretrained"]
 
@@ -28,7 +27,7 @@ def list_models(pattern: str | None = None, *, tags: tuple[str, ...] = ()) -> li
 
     >>> ganzoo.list_models(tags=("unconditional",))   # doctest: +SKIP
     """
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     return get_registry("architectures").names(pattern, tags)
 

@@ -34,7 +34,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ganzoo.errors import DataUnavailableError, UsageError
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 __all__ = [
     "ClassSelection",

@@ -10,6 +10,13 @@ from __future__ import annotations
 import errno
 
 
+def warn(text: str) -> None:
+    """``ganzoo: warning: TEXT`` on stderr, even under ``--quiet``: something happened to the user's files."""
+    import sys
+
+    print(f"ganzoo: warning: {text}", file=sys.stderr, flush=True)
+
+
 class GanzooError(Exception):
     """Base class of the errors a user can see; carries the CLI exit code."""
 

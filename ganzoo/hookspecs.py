@@ -15,7 +15,8 @@ A plugin module marks its implementations with :data:`ganzoo.hookimpl`::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     import click
 
 hookspec = pluggy.HookspecMarker("ganzoo")
+#: Marks a plugin's hook implementations; plugins import it as ``ganzoo.plugin.hookimpl``.
+hookimpl = pluggy.HookimplMarker("ganzoo")
 
 
 class Register(Protocol):
@@ -64,14 +67,27 @@ def register_architectures(register: Register) -> None:
 
 @hookspec
 def register_losses(register: Register) -> None:
-    """Register adversarial losses and regularisers.
+    """Register adversarial losses (what ``--loss`` names).
 
     Called once per process, with the other ``register_*`` hooks, the first time any registry
-    is used. The target is a class
-    (or factory) of :class:`ganzoo.losses.AdversarialLoss` or
-    :class:`ganzoo.losses.Regulariser`; set ``metadata={"role": "adversarial"}`` or
-    ``{"role": "regulariser"}``. Regularisers take a ``weight`` keyword. A loss whose generator
-    step also needs the real images' logits (relativistic losses) sets ``uses_real_in_g = True``.
+    is used. The target is a subclass of :class:`ganzoo.plugin.AdversarialLoss`, checked when
+    it is first loaded. A loss whose generator step also needs the real images' logits
+    (relativistic losses) sets the class attribute ``uses_real_in_g = True``; a loss whose
+    ``E[D(x)] - E[D(G(z))]`` estimates a distance names it in ``estimates`` (``"wasserstein"``).
+    Regularisers go to :func:`register_regularisers`.
+
+    :param register: the :class:`Register` callback.
+    """
+
+
+@hookspec
+def register_regularisers(register: Register) -> None:
+    """Register discriminator regularisers (what ``--reg`` names: gradient penalty, R1 ...).
+
+    Called once per process, with the other ``register_*`` hooks, the first time any registry
+    is used. The target is a subclass of :class:`ganzoo.plugin.Regulariser` taking a ``weight``
+    keyword. Useful metadata: ``default_weight`` (used by ``--reg NAME`` without ``=W``) and
+    ``aliases`` (``["gp"]``).
 
     :param register: the :class:`Register` callback.
     """
@@ -93,11 +109,22 @@ def register_datasets(register: Register) -> None:
 
 @hookspec
 def register_metrics(register: Register) -> None:
-    """Register evaluation metrics (FID, KID ...) and feature extractors.
+    """Register evaluation metrics (FID, KID ...).
 
     Called once per process, with the other ``register_*`` hooks, the first time any registry
-    is used. Metrics set ``metadata={"role": "metric"}`` and feature extractors
-    ``{"role": "feature-extractor"}``; see :mod:`ganzoo.eval` for their base classes.
+    is used. The target is a metric class; see :mod:`ganzoo.eval` for the base class. Feature
+    extractors the metrics use go to :func:`register_features`.
+
+    :param register: the :class:`Register` callback.
+    """
+
+
+@hookspec
+def register_features(register: Register) -> None:
+    """Register feature extractors (Inception, a dataset's own classifier ...) for the metrics.
+
+    Called once per process, with the other ``register_*`` hooks, the first time any registry
+    is used. The target is a feature-extractor class or factory; see :mod:`ganzoo.eval`.
 
     :param register: the :class:`Register` callback.
     """
@@ -132,7 +159,9 @@ def register_commands(cli: "click.Group") -> None:
 REGISTER_HOOKS: dict[str, str] = {
     "register_architectures": "architectures",
     "register_losses": "losses",
+    "register_regularisers": "regularisers",
     "register_datasets": "datasets",
     "register_metrics": "metrics",
+    "register_features": "features",
     "register_pretrained": "pretrained",
 }

@@ -4,7 +4,7 @@ Everything ganzoo writes that a user would miss -- checkpoints, configs, sample 
 through :func:`atomic_write` or the helpers built on it: write to a temporary file in the same
 folder, flush and fsync, then ``os.replace`` over the target. Folders are swapped by
 :func:`replace_dir`, which fsyncs the parent folder around each rename so that a crash leaves
-the old or the new folder on disk, and :func:`ganzoo.train.checkpoints.recover_checkpoints` can
+the old or the new folder on disk, and :func:`ganzoo.runs.checkpoints.recover_checkpoints` can
 tell which.
 """
 

@@ -7,14 +7,16 @@ All losses take raw discriminator outputs (logits / critic scores), never probab
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ganzoo.errors import UsageError
-from ganzoo.registry import get_registry
+from ganzoo.errors import PluginError, UsageError
+from ganzoo.plugins import get_registry, plugin_code
+from ganzoo.registry import KINDS
 
 if TYPE_CHECKING:
     from ganzoo.nn.augment import AdaptiveP, DiffAugment
@@ -33,6 +35,9 @@ class AdversarialLoss:
     #: Relativistic losses compare fake with real logits in the generator step too; families then
     #: pass the real logits to :meth:`g_loss` (see :attr:`Objective.g_needs_real`).
     uses_real_in_g: bool = False
+    #: What ``E[D(x)] - E[D(G(z))]`` estimates under this loss, logged under that name during
+    #: training (``"wasserstein"``: the critic's estimate of the Wasserstein-1 distance).
+    estimates: ClassVar[str | None] = None
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: Tensor | float = 1.0,
                fake_target: Tensor | float = 0.0) -> Tensor:
@@ -113,9 +118,10 @@ class Objective:
             self.adaptive.observe(real_logits)
         real_target = self._targets(real_logits, 1.0 - self.label_smoothing)
         fake_target = self._targets(fake_logits, 0.0)
-        if isinstance(real_target, float) and isinstance(fake_target, float) and not self.label_smoothing:
-            return self.adversarial.d_loss(real_logits, fake_logits)
-        return self.adversarial.d_loss(real_logits, fake_logits, real_target, fake_target)
+        with plugin_code(self.adversarial, what="d_loss"):
+            if isinstance(real_target, float) and isinstance(fake_target, float) and not self.label_smoothing:
+                return self.adversarial.d_loss(real_logits, fake_logits)
+            return self.adversarial.d_loss(real_logits, fake_logits, real_target, fake_target)
 
     @property
     def g_needs_real(self) -> bool:
@@ -127,32 +133,90 @@ class Objective:
         fake_logits = _full_precision(fake_logits)
         real_logits = None if real_logits is None else _full_precision(real_logits)
         if not self.adversarial.uses_real_in_g:
-            return self.adversarial.g_loss(fake_logits)
+            with plugin_code(self.adversarial, what="g_loss"):
+                return self.adversarial.g_loss(fake_logits)
         if real_logits is None:
             raise UsageError(
                 f"{type(self.adversarial).__name__} needs the real images' logits in the generator "
                 f"step and this family does not pass them; choose another --loss"
             )
-        return self.adversarial.g_loss(fake_logits, real_logits)
+        with plugin_code(self.adversarial, what="g_loss"):
+            return self.adversarial.g_loss(fake_logits, real_logits)
 
     def penalty(self, critic: Critic, real: Tensor, fake: Tensor) -> Tensor | None:
         """Sum of all regularisers, or ``None`` when there are none."""
         if not self.regularisers:
             return None
-        return sum((reg(critic, real, fake) for reg in self.regularisers), real.new_zeros(()))
+        total = real.new_zeros(())
+        for reg in self.regularisers:
+            with plugin_code(reg, what="the regulariser"):
+                total = total + reg(critic, real, fake)
+        return total
+
+
+def _loss_class(kind: str, name: str) -> type:
+    """The class registered as ``name`` in ``kind`` (losses or regularisers), checked for its base."""
+    spec = get_registry(kind).get(name)
+    target = spec.load()
+    base = AdversarialLoss if kind == "losses" else Regulariser
+    if not (isinstance(target, type) and issubclass(target, base)):
+        what = "a function" if callable(target) and not isinstance(target, type) else (
+            f"class {target.__name__}" if isinstance(target, type) else f"a {type(target).__name__}")
+        raise PluginError(
+            f"plugin '{spec.plugin}' registered {KINDS[kind]} "
+            f"'{spec.name}' as '{spec.target}', which is {what}, not a subclass of "
+            f"ganzoo.plugin.{base.__name__}; fix or update that plugin"
+        )
+    return target
+
+
+def _build(kind: str, name: str, **kwargs: Any) -> Any:
+    cls = _loss_class(kind, name)
+    noun = "loss" if kind == "losses" else "regulariser"
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise UsageError(f"bad options for {noun} '{name}': {exc}") from exc
+
+
+def create_regulariser(name: str, weight: float | None = None) -> Regulariser:
+    """Build the registered regulariser ``name`` (``weight=None``: its ``default_weight``)."""
+    spec = get_registry("regularisers").get(name)
+    if weight is None:
+        weight = float(spec.metadata.get("default_weight", 1.0))
+    return _build("regularisers", spec.name, weight=float(weight))  # type: ignore[no-any-return]
 
 
 def create_loss(name: str, **kwargs: Any) -> AdversarialLoss | Regulariser:
-    """Build the registered loss or regulariser ``name``.
+    """Build the registered adversarial loss ``name`` (or, for older callers, regulariser).
 
     >>> create_loss("hinge")                          # doctest: +SKIP
     >>> create_loss("gradient-penalty", weight=10.0)  # doctest: +SKIP
     """
-    spec = get_registry("losses").get(name)
-    try:
-        return spec.load()(**kwargs)
-    except TypeError as exc:
-        raise UsageError(f"bad options for loss '{name}': {exc}") from exc
+    if name not in get_registry("losses") and name in get_registry("regularisers"):
+        return _build("regularisers", name, **kwargs)  # type: ignore[no-any-return]
+    return _build("losses", name, **kwargs)  # type: ignore[no-any-return]
+
+
+def check_loss_name(name: str) -> str:
+    """The real name of adversarial loss ``name``; a regulariser's name says to use ``--reg``."""
+    losses = get_registry("losses")
+    if name not in losses and name in get_registry("regularisers"):
+        raise UsageError(f"'{name}' is a regulariser, not an adversarial loss; pass it with --reg")
+    return losses.get(name).name
+
+
+def check_regulariser_name(name: str) -> str:
+    """The real name of regulariser ``name`` (aliases resolved); a loss's name says to use ``--loss``."""
+    regs = get_registry("regularisers")
+    if name not in regs and name in get_registry("losses"):
+        raise UsageError(f"'{name}' is an adversarial loss, not a regulariser; pass it with --loss")
+    return regs.get(name).name
+
+
+def default_weight(name: str) -> float:
+    """The weight ``--reg NAME`` (without ``=W``) gives regulariser ``name``."""
+    return float(get_registry("regularisers").get(name).metadata.get("default_weight", 1.0))
 
 
 def build_objective(
@@ -167,19 +231,11 @@ def build_objective(
 
     >>> build_objective("wasserstein", {"gradient-penalty": 10.0})   # doctest: +SKIP
     """
-    registry = get_registry("losses")
-    spec = registry.get(loss)
-    if spec.metadata.get("role") != "adversarial":
-        raise UsageError(f"'{loss}' is a regulariser, not an adversarial loss; pass it with --reg")
-    adversarial = create_loss(loss)
-    regs: list[Regulariser] = []
-    for name, weight in (regularisers or {}).items():
-        reg_spec = registry.get(name)
-        if reg_spec.metadata.get("role") != "regulariser":
-            raise UsageError(f"'{name}' is an adversarial loss, not a regulariser; pass it with --loss")
-        regs.append(create_loss(name, weight=float(weight)))  # type: ignore[arg-type]
+    adversarial: AdversarialLoss = _build("losses", check_loss_name(loss))
+    regs: list[Regulariser] = [_build("regularisers", check_regulariser_name(name), weight=float(weight))
+                               for name, weight in (regularisers or {}).items()]
     return Objective(
-        adversarial,  # type: ignore[arg-type]
+        adversarial,
         regs,
         label_smoothing=label_smoothing,
         label_noise=label_noise,

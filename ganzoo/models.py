@@ -9,16 +9,15 @@ families only implement ``generate`` and ``discriminate``; image-to-image famili
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import PluginError, UsageError
+from ganzoo.errors import UsageError
 from ganzoo.losses import Objective
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 from ganzoo.translation import check_direction
 
 TASKS = ("unconditional", "class-conditional", "image-to-image", "style-transfer")
@@ -263,8 +262,8 @@ def discriminator_objective(
 
     Families that compute the logits their own way (one joint pass, say) finish with this, so
     every family logs ``d_adv``, ``d_penalty``, ``d_loss``, ``d_real`` and ``d_fake`` alike.
-    Under a loss whose registry entry says what ``E[D(x)] - E[D(G(z))]`` estimates (metadata
-    ``estimates``), that gap is logged too: ``wasserstein``, the critic's estimate of the
+    Under a loss whose class says what ``E[D(x)] - E[D(G(z))]`` estimates (its ``estimates``
+    attribute), that gap is logged too: ``wasserstein``, the critic's estimate of the
     Wasserstein distance, under ``--loss wasserstein``.
     """
     loss = objective.d_loss(real_logits, fake_logits)
@@ -315,26 +314,17 @@ def has_batch_norm(module: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
-@functools.lru_cache(maxsize=64)
 def estimate_name(loss_class: type) -> str | None:
     """What ``E[D(x)] - E[D(G(z))]`` estimates under the adversarial loss ``loss_class``, if anything.
 
-    Read from the losses registry (metadata ``estimates`` of the entry whose target is exactly
-    this class), so a plugin's loss can declare it too.
+    The loss class says so itself (:attr:`ganzoo.losses.AdversarialLoss.estimates`), so a
+    plugin's loss can declare it too.
 
     >>> estimate_name(type(create_loss("wasserstein")))   # doctest: +SKIP
     'wasserstein'
     """
-    for spec in get_registry("losses"):
-        name = spec.metadata.get("estimates")
-        if not name or spec.metadata.get("role") != "adversarial":
-            continue
-        try:
-            if spec.load() is loss_class:
-                return str(name)
-        except PluginError:  # a broken plugin's loss cannot be the one in use
-            continue
-    return None
+    name = getattr(loss_class, "estimates", None)
+    return str(name) if name else None
 
 
 def penalty_caveat(model: nn.Module, objective: Objective) -> str | None:
@@ -357,6 +347,23 @@ def penalty_caveat(model: nn.Module, objective: Objective) -> str | None:
             f"(wgan-gp, or dcgan at 28x28) is the setup such penalties were designed for")
 
 
+class ArchitectureOptionError(UsageError):
+    """Keyword arguments an architecture does not take; ``key`` and ``value`` name the unexpected one.
+
+    Callers that know other kinds of options (the training engine's) can word a better hint
+    from ``key`` (see :meth:`with_hint`).
+    """
+
+    def __init__(self, architecture: str, reason: str, hint: str, key: str | None = None,
+                 value: Any = None) -> None:
+        super().__init__(f"bad options for architecture '{architecture}': {reason}; {hint}")
+        self.architecture, self.reason, self.key, self.value = architecture, reason, key, value
+
+    def with_hint(self, hint: str) -> "ArchitectureOptionError":
+        """The same error with ``hint`` as its next step."""
+        return ArchitectureOptionError(self.architecture, self.reason, hint, self.key, self.value)
+
+
 def build_model(name: str, **kwargs: Any) -> GAN:
     """Build the registered architecture ``name``; bad keyword arguments are a usage error."""
     spec = get_registry("architectures").get(name)
@@ -364,27 +371,19 @@ def build_model(name: str, **kwargs: Any) -> GAN:
     try:
         model = factory(**kwargs)
     except TypeError as exc:
-        hint = _misplaced_option_hint(exc, kwargs) or f"see 'ganzoo info {name}'"
-        raise UsageError(f"bad options for architecture '{name}': {exc}; {hint}") from exc
+        match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+        key = match.group(1) if match and match.group(1) in kwargs else None
+        value = kwargs.get(key) if key else None
+        hint = (_loss_option_hint(key, value) if key else None) or f"see 'ganzoo info {name}'"
+        raise ArchitectureOptionError(name, str(exc), hint, key, value) from exc
     model.registry_name = name  # type: ignore[attr-defined]
     return model
 
 
-def _misplaced_option_hint(exc: TypeError, kwargs: dict[str, Any]) -> str | None:
-    """``--set gp=10``: the unexpected keyword is a regulariser or a training option, not a model option."""
-    match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
-    if not match or match.group(1) not in kwargs:
-        return None
-    key, value = match.group(1), kwargs[match.group(1)]
-    losses = get_registry("losses")
-    if key in losses:
-        role = losses.get(key).metadata.get("role")
-        if role == "regulariser":
-            return f"'{key}' is a regulariser, not an architecture option: use --reg {key}={value}"
+def _loss_option_hint(key: str, value: Any) -> str | None:
+    """``--set gp=10``: the unexpected keyword is a loss or a regulariser, not a model option."""
+    if key in get_registry("regularisers"):
+        return f"'{key}' is a regulariser, not an architecture option: use --reg {key}={value}"
+    if key in get_registry("losses"):
         return f"'{key}' is a loss, not an architecture option: use --loss {key}"
-    from ganzoo.train.config import TrainConfig
-
-    field = key.replace("-", "_")
-    if field in TrainConfig.field_names():
-        return f"'{key}' is a training option, not an architecture option: use --{field.replace('_', '-')} {value}"
     return None

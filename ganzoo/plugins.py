@@ -33,15 +33,16 @@ import re
 import sys
 import threading
 import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import metadata as importlib_metadata
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import pluggy
 
 from ganzoo import hookspecs
-from ganzoo.errors import PluginError, PluginLoadInterrupted
+from ganzoo.errors import PluginError, PluginLoadInterrupted, UsageError
 from ganzoo.registry import KINDS, Registry, Spec, make_spec
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ BUILTIN_DISTRIBUTION = "ganzoo"
 DEFAULT_SLOW_SECONDS = 3.0
 CHECK_COMMAND = "ganzoo plugins --check"
 
-hookimpl = pluggy.HookimplMarker("ganzoo")
+hookimpl = hookspecs.hookimpl
 
 
 def _env_flag(name: str) -> bool:
@@ -154,6 +155,8 @@ class PluginManager:
         self.pm = pluggy.PluginManager("ganzoo")
         self.pm.add_hookspecs(hookspecs)
         self.registries: dict[str, Registry] = {kind: Registry(kind) for kind in KINDS}
+        for registry in self.registries.values():
+            registry.note = self.skipped_note
         self.plugins: dict[str, PluginInfo] = {}
         #: Installed plugins that ``GANZOO_LOAD_PLUGINS`` left out, so ``ganzoo plugins`` can say so.
         self.skipped: list[PluginInfo] = []
@@ -165,6 +168,17 @@ class PluginManager:
         self.stdout_sink: TextIO | None = None
         self._entry_point_of: dict[str, str] = {}
         self._third_party: list[str] = []  # what GANZOO_LOAD_PLUGINS lets load, for the skip hints
+
+    def skipped_note(self) -> str | None:
+        """Where a name may be missing because ``GANZOO_LOAD_PLUGINS`` skips its installed plugin."""
+        if not self.skipped:
+            return None
+        names = [info.name for info in self.skipped]
+        which = ", ".join(f"'{info.name}' ({info.distribution})" if info.distribution else f"'{info.name}'"
+                          for info in self.skipped)
+        enable = ",".join([*self._third_party, *names])
+        return (f"installed but skipped by GANZOO_LOAD_PLUGINS: plugin {which}; to load it, set "
+                f"GANZOO_LOAD_PLUGINS={enable} (or unset it)")
 
     # -- discovery -----------------------------------------------------------------------------
     def load_entry_points(self) -> None:
@@ -301,6 +315,7 @@ class PluginManager:
             tags: Iterable[str] = (),
             metadata: Mapping[str, Any] | None = None,
         ) -> None:
+            _refuse_old_role(kind, name, metadata)
             spec = make_spec(
                 kind, name, target, summary=summary, plugin=info.name, tags=tags, metadata=metadata
             )
@@ -330,7 +345,7 @@ class PluginManager:
         Commands already on ``cli`` (the built-ins, then earlier plugins') win name clashes, the
         same rule as the registries; a plugin whose hook raises adds none of its commands.
         """
-        owners = {command: "ganzoo" for command in cli.commands}
+        owners = dict.fromkeys(cli.commands, "ganzoo")
         for impl in self.pm.hook.register_commands.get_hookimpls():
             name = self.pm.get_name(impl.plugin) or "?"
             before = dict(cli.commands)
@@ -382,6 +397,19 @@ def _unknown_hooks_message(unknown: list[str]) -> str:
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
         hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
     return f"implements unknown hook(s) {', '.join(hints)}; ganzoo's hooks are {', '.join(known)}"
+
+
+#: ``metadata["role"]`` values that once split a registry and now have a hook of their own.
+_MOVED_ROLES = {("losses", "regulariser"): "register_regularisers", ("metrics", "feature-extractor"): "register_features"}
+
+
+def _refuse_old_role(kind: str, name: str, metadata: Mapping[str, Any] | None) -> None:
+    """A regulariser registered as a loss (the old ``role`` metadata) is refused with where it goes now."""
+    role = metadata.get("role") if isinstance(metadata, Mapping) else None
+    hook = _MOVED_ROLES.get((kind, str(role)))
+    if hook is not None:
+        raise UsageError(f"{KINDS[kind]} '{name}' says metadata role={role!r}: ganzoo no longer reads roles; "
+                         f"register it with the {hook} hook instead")
 
 
 def _info_for(ep: importlib_metadata.EntryPoint) -> PluginInfo:
@@ -508,6 +536,88 @@ def _stage_words(stage: str) -> str:
         "hook": "a hook raised",
         "commands": "register_commands raised",
     }[stage]
+
+
+# -- blaming a plugin for an exception in its code ---------------------------------------------------
+
+
+def _top(module: str) -> str:
+    return module.split(".")[0]
+
+
+def owner_of(obj: object) -> tuple[PluginInfo, Spec | None] | None:
+    """The loaded third-party plugin whose registered code ``obj`` (an instance or class) is, if any.
+
+    Matched by the package of the object's class against the packages of every target a plugin
+    registered; the entry is the one whose target is exactly that class, when there is one.
+    """
+    manager = _manager
+    if manager is None:
+        return None
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = getattr(cls, "__module__", "") or ""
+    target = f"{module}:{cls.__qualname__}"
+    found: tuple[PluginInfo, Spec | None] | None = None
+    for registry in manager.registries.values():
+        for spec in registry:
+            info = manager.plugins.get(spec.plugin)
+            if info is None or info.builtin:
+                continue
+            if spec.target == target:
+                return info, spec
+            if found is None and _top(spec.target) == _top(module):
+                found = (info, None)
+    return found
+
+
+def _frame_owner(tb: Any) -> tuple[PluginInfo, str] | None:
+    """The innermost traceback frame in a third-party plugin's package: (plugin, ``file:line``)."""
+    manager = _manager
+    if manager is None:
+        return None
+    packages: dict[str, PluginInfo] = {}
+    for registry in manager.registries.values():
+        for spec in registry:
+            info = manager.plugins.get(spec.plugin)
+            if info is not None and not info.builtin:
+                packages.setdefault(_top(spec.target), info)
+    found = None
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if isinstance(name, str) and _top(name) in packages:
+            found = (packages[_top(name)], f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
+        tb = tb.tb_next
+    return found
+
+
+@contextlib.contextmanager
+def plugin_code(*objects: object, what: str) -> Iterator[None]:
+    """Run a third-party plugin's code (``what``: ``"d_loss"``...); its exceptions name the plugin.
+
+    An exception that is no :class:`~ganzoo.errors.GanzooError`, raised in a third-party
+    plugin's package or by a call into one of ``objects`` that belong to one, becomes a one-line
+    :class:`~ganzoo.errors.PluginError` naming the plugin and its entry, instead of reaching the
+    CLI as ganzoo's own internal error. Built-in plugins' failures pass through unchanged.
+    """
+    from ganzoo.errors import GanzooError
+
+    try:
+        yield
+    except GanzooError:
+        raise
+    except Exception as exc:
+        frame = _frame_owner(exc.__traceback__)
+        owner = next((found for found in map(owner_of, objects) if found is not None), None)
+        if frame is None and owner is None:
+            raise
+        info = frame[0] if frame is not None else owner[0]  # type: ignore[index]
+        spec = owner[1] if owner is not None and owner[0] is info else None
+        entry = f" {KINDS[spec.kind]} '{spec.name}' ({spec.target})" if spec is not None else ""
+        where = f" at {frame[1]}" if frame is not None else ""
+        raise PluginError(
+            f"{_plugin_words(info)}{entry} failed in {what}{where}: {_one_line(f'{type(exc).__name__}: {exc}')}; "
+            f"this is a bug in that plugin, not in ganzoo: report it to its authors"
+        ) from exc
 
 
 _manager: PluginManager | None = None
@@ -750,3 +860,20 @@ def _check_child(argv: list[str]) -> None:
     _flush(sys.stdout)
     _flush(sys.stderr)
     os._exit(0)  # loaded: threads the plugin left running must not keep the check waiting
+
+
+def get_registry(kind: str) -> Registry:
+    """The registry of ``kind`` (``"architectures"``, ``"losses"`` ...), plugins loaded."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown registry kind '{kind}'; expected one of {', '.join(KINDS)}")
+    return get_manager().registries[kind]
+
+
+def lookup(kind: str, name: str) -> Spec:
+    """Shorthand for ``get_registry(kind).get(name)``."""
+    return get_registry(kind).get(name)
+
+
+def find_everywhere(name: str) -> list[Spec]:
+    """Every entry called ``name``, across all kinds (for ``ganzoo info``)."""
+    return [get_registry(kind).get(name) for kind in KINDS if name in get_registry(kind)]

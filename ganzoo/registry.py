@@ -12,9 +12,10 @@ import difflib
 import fnmatch
 import importlib
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
 
@@ -22,8 +23,10 @@ from ganzoo.errors import PluginError, UnknownNameError, UsageError
 KINDS: dict[str, str] = {
     "architectures": "architecture",
     "losses": "loss",
+    "regularisers": "regulariser",
     "datasets": "dataset",
     "metrics": "metric",
+    "features": "feature extractor",
     "pretrained": "pretrained model",
 }
 
@@ -136,6 +139,9 @@ class Registry:
         self.noun = KINDS[kind]
         self._specs: dict[str, Spec] = {}
         self._aliases: dict[str, str] = {}
+        #: Said after every unknown-name message when it returns text (the plugin loader sets it
+        #: to name installed plugins that ``GANZOO_LOAD_PLUGINS`` skips).
+        self.note: Callable[[], str | None] | None = None
 
     def add(self, spec: Spec) -> Spec | None:
         """Add ``spec``; return the entry already holding its name (a clash), else ``None``."""
@@ -175,7 +181,8 @@ class Registry:
             hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
         else:
             hint = f"run 'ganzoo list {self.kind}' to see what is available"
-        return f"unknown {self.noun} '{name}'; {hint}"
+        note = self.note() if self.note is not None else None
+        return f"unknown {self.noun} '{name}'; {hint}" + (f"; {note}" if note else "")
 
     def specs(self, pattern: str | None = None, tags: Iterable[str] = ()) -> list[Spec]:
         """Entries whose name matches the glob ``pattern`` and that carry every tag in ``tags``."""
@@ -207,22 +214,3 @@ class Registry:
 
 def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
-def get_registry(kind: str) -> Registry:
-    """The registry of ``kind`` (``"architectures"``, ``"losses"`` ...), plugins loaded."""
-    from ganzoo.plugins import get_manager
-
-    if kind not in KINDS:
-        raise UsageError(f"unknown registry kind '{kind}'; expected one of {', '.join(KINDS)}")
-    return get_manager().registries[kind]
-
-
-def lookup(kind: str, name: str) -> Spec:
-    """Shorthand for ``get_registry(kind).get(name)``."""
-    return get_registry(kind).get(name)
-
-
-def find_everywhere(name: str) -> list[Spec]:
-    """Every entry called ``name``, across all kinds (for ``ganzoo info``)."""
-    return [get_registry(kind).get(name) for kind in KINDS if name in get_registry(kind)]

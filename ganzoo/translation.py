@@ -82,7 +82,7 @@ def is_paired(dataset: Any, model: Any = None) -> bool:
             return flag
     name = getattr(getattr(dataset, "info", None), "name", None)
     if name:
-        from ganzoo.registry import get_registry
+        from ganzoo.plugins import get_registry
 
         registry = get_registry("datasets")
         if name in registry and isinstance(registry.get(name).metadata.get("paired"), bool):

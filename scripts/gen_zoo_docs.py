@@ -22,7 +22,7 @@ OUTPUT = ROOT / "docs" / "zoo.md"
 
 def render() -> str:
     from ganzoo.hub.checkpoint import read_config
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     lines = [
         "# The model zoo",

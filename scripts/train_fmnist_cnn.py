@@ -25,7 +25,7 @@ from torch import Tensor
 from ganzoo.data import build_dataset
 from ganzoo.hub.checkpoint import sha256_file
 from ganzoo.io import atomic_path
-from ganzoo.train.devices import cpu_has_fast_bf16
+from ganzoo.devices import cpu_has_fast_bf16
 from ganzoo_metrics.fmnist_cnn import WEIGHTS_FILE, FashionCNN, load_network
 
 

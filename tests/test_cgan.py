@@ -96,7 +96,7 @@ def test_generator_embedding_joins_z():
 
 
 def test_registered_with_metadata():
-    spec = ganzoo.registry.get_registry("architectures").get("cgan")
+    spec = ganzoo.plugins.get_registry("architectures").get("cgan")
     assert spec.metadata["task"] == "class-conditional"
     assert "1411.1784" in spec.metadata["paper"] and "1802.05637" in spec.metadata["paper"]
     assert list(spec.metadata["image_sizes"]) == [28, 32, 64]
@@ -173,7 +173,7 @@ def test_fake_data_smoke_run(tmp_path):
 
 
 def test_sample_a_run_by_class_name_or_index(run, tmp_path):
-    from ganzoo.train.rundir import load_run
+    from ganzoo.runs.folder import load_run
 
     result = ganzoo_cli("sample", str(run), "--label", "sneaker", "--label", "3", "-n", "4", "--seed", "1",
                         "--save-dir", str(tmp_path / "each"))

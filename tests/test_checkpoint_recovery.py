@@ -22,7 +22,7 @@ import pytest
 from ganzoo import io as ganzoo_io
 from ganzoo.io import fsync_dir, replace_dir
 from ganzoo.train import TrainConfig, train
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.runs import checkpoints as ckpt
 
 TINY = dict(arch="vanilla", dataset="fake", arch_options={"hidden": [32, 64]}, data_options={"length": 40},
             batch_size=8, precision="fp32", device="cpu", quiet=True, log_every=1, sample_count=4)
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 # killed by SIGKILL right after replace_dir's first rename moved the old folder aside.
 CRASH_BETWEEN_RENAMES = textwrap.dedent("""
     import os, signal, sys
-    from ganzoo.train import checkpoints as ckpt
+    from ganzoo.runs import checkpoints as ckpt
     saved = ckpt.read_checkpoint(ckpt.latest_checkpoint(sys.argv[1]))
     real_replace = os.replace
     def replace_then_die(src, dst, **kwargs):

@@ -80,7 +80,7 @@ def test_metric_names():
     assert "class-accuracy" not in parse_metrics("all")  # it applies to conditional models only: ask by name
     with pytest.raises(UsageError, match="did you mean 'class-accuracy'"):
         parse_metrics("class-acuracy")
-    spec = ganzoo.registry.get_registry("metrics").get("class-accuracy")
+    spec = ganzoo.plugins.get_registry("metrics").get("class-accuracy")
     assert spec.metadata["higher_is_better"] == ["ClassAccuracy"]
 
 

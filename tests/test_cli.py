@@ -19,7 +19,7 @@ from ganzoo import __version__, hookimpl
 from ganzoo.cli import build_cli
 from ganzoo.errors import CheckpointError, UsageError
 from ganzoo.plugins import get_manager
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 
 @pytest.fixture(autouse=True)
@@ -75,20 +75,20 @@ def test_list_groups_every_registry_with_aligned_columns():
     result = invoke("list")
     assert result.exit_code == 0
     out = result.output
-    losses = get_registry("losses").specs()
-    assert f"losses ({len(losses)})" in out and "architectures (" in out and "datasets (" in out
-    assert out.index("architectures (") < out.index("losses (")
-    lines = {s.name: next(row for row in out.splitlines() if row.startswith(f"  {s.name} ")) for s in losses}
-    summary_at = {lines[s.name].index(s.summary) for s in losses}
-    role_at = {lines[s.name].index(s.metadata["role"], len(s.summary)) for s in losses}
-    plugin_at = {lines[s.name].rindex(s.plugin) for s in losses}
-    assert len(summary_at) == len(role_at) == len(plugin_at) == 1  # one column each
+    regularisers = get_registry("regularisers").specs()
+    assert f"regularisers ({len(regularisers)})" in out and "architectures (" in out and "datasets (" in out
+    assert out.index("architectures (") < out.index("losses (") < out.index("regularisers (")
+    lines = {s.name: next(row for row in out.splitlines() if row.startswith(f"  {s.name} ")) for s in regularisers}
+    summary_at = {lines[s.name].index(s.summary[:40]) for s in regularisers}
+    weight_at = {lines[s.name].index("weight ", len(s.summary[:40])) for s in regularisers}
+    plugin_at = {lines[s.name].rindex(s.plugin) for s in regularisers}
+    assert len(summary_at) == len(weight_at) == len(plugin_at) == 1  # one column each
 
 
 @pytest.mark.parametrize(
     ("args", "present", "absent"),
     [
-        (["list", "losses"], ["hinge", "r1"], ["vanilla", "architectures ("]),
+        (["list", "losses"], ["hinge", "wasserstein"], ["vanilla", "architectures (", "r1"]),
         (["list", "loss"], ["hinge"], ["vanilla"]),  # singular kinds work too
         (["list", "losses", "*gan"], ["lsgan"], ["hinge"]),
         (["list", "*-*"], ["non-saturating", "gradient-penalty"], ["hinge", "vanilla"]),  # PATTERN alone
@@ -115,18 +115,18 @@ def test_list_says_when_nothing_matches():
 def test_list_json_is_valid_and_complete():
     result = invoke("list", "--json")
     data = json.loads(result.stdout)
-    assert set(data) == {"architectures", "losses", "datasets", "metrics", "pretrained"}
+    assert set(data) == {"architectures", "losses", "regularisers", "datasets", "metrics", "features", "pretrained"}
     vanilla = next(e for e in data["architectures"] if e["name"] == "vanilla")
     assert vanilla["plugin"] == "vanilla" and vanilla["plugin_distribution"] == "ganzoo"
     assert vanilla["plugin_version"] == __version__ and vanilla["metadata"]["task"] == "unconditional"
-    only = json.loads(invoke("list", "losses", "--tag", "penalty", "--json").stdout)
-    assert [e["name"] for e in only["losses"]] == ["gradient-penalty", "r1"] and list(only) == ["losses"]
+    only = json.loads(invoke("list", "regularisers", "--tag", "penalty", "--json").stdout)
+    assert [e["name"] for e in only["regularisers"]] == ["gradient-penalty", "r1"] and list(only) == ["regularisers"]
 
 
 def test_list_rejects_a_bad_kind_with_a_pattern():
     result = invoke("list", "models", "*")
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == "ganzoo: error: unknown kind 'models'; choose one of: architectures, losses, datasets, metrics, pretrained\n"
+    assert result.stderr == "ganzoo: error: unknown kind 'models'; choose one of: architectures, losses, regularisers, datasets, metrics, features, pretrained\n"
 
 
 # -- info ---------------------------------------------------------------------------------------------
@@ -153,8 +153,8 @@ def test_info_json_lists_parameters_with_defaults():
 
 
 def test_info_of_a_loss_with_kind():
-    data = json.loads(invoke("info", "gradient-penalty", "--kind", "losses", "--json").stdout)
-    assert data["kind"] == "losses" and data["metadata"]["role"] == "regulariser"
+    data = json.loads(invoke("info", "gradient-penalty", "--kind", "regularisers", "--json").stdout)
+    assert data["kind"] == "regularisers" and data["metadata"]["default_weight"] == 10.0
     assert data["parameters"] == [{"name": "weight", "default": 10.0, "required": False, "type": "float"}]
 
 

@@ -31,8 +31,9 @@ def test_builtin_plugins_conform(case):
 def test_every_builtin_architecture_and_loss_is_covered():
     covered = {(c.kind, c.name) for c in testing.cases()}
     assert ("architectures", "vanilla") in covered
-    assert {("losses", n) for n in ("non-saturating", "minimax", "lsgan", "hinge", "wasserstein",
-                                    "gradient-penalty", "r1")} <= covered
+    assert {("losses", n) for n in ("non-saturating", "minimax", "lsgan", "hinge", "wasserstein")} <= covered
+    assert {("regularisers", "gradient-penalty"), ("regularisers", "r1")} <= covered
+    assert {("datasets", "fake"), ("datasets", "fashion-mnist")} <= covered
     checks = {c.check for c in testing.cases() if c.name == "vanilla"}
     assert {"builds-with-defaults", "builds-tiny", "samples", "discriminates", "losses", "config-rebuilds",
             "safetensors-round-trip"} <= checks
@@ -54,9 +55,9 @@ class BadArchitectures:
 
     @hookimpl
     def register_losses(self, register):
-        register("bad-role", "ganzoo_losses.losses:Hinge", summary="No role in its metadata")
-        register("bad-class", "ganzoo_losses.losses:R1", summary="A regulariser claiming to be a loss",
-                 metadata={"role": "adversarial"})
+        register("bad-function", "ganzoo_losses.losses:_input_gradients", summary="A plain function")
+        register("bad-class", "ganzoo_losses.losses:R1", summary="A regulariser claiming to be a loss")
+        register("bad-import", "ganzoo_fake_nowhere:Loss", summary="A target that does not import")
 
 
 @pytest.fixture
@@ -80,8 +81,10 @@ def test_a_correct_architecture_passes(bad_plugin):
         ("architectures", "bad-seed", "samples", "same seeded generator gave different images"),
         ("architectures", "bad-task", "builds-with-defaults", "model.task is 'unconditional' but the registry"),
         ("architectures", "bad-kwargs", "builds-tiny", "cannot build bad-kwargs with {'width': 3}"),
-        ("losses", "bad-role", "computes", "metadata['role'] must be 'adversarial' or 'regulariser'"),
-        ("losses", "bad-class", "computes", "an adversarial loss must be a ganzoo.losses.AdversarialLoss, got R1"),
+        ("losses", "bad-function", "computes", "plugin 'bad' registered loss 'bad-function' as "
+         "'ganzoo_losses.losses:_input_gradients', which is a function, not a subclass of "
+         "ganzoo.plugin.AdversarialLoss"),
+        ("losses", "bad-class", "computes", "which is class R1, not a subclass of ganzoo.plugin.AdversarialLoss"),
     ],
 )
 def test_a_broken_entry_fails_its_check(bad_plugin, kind, name, check, message):
@@ -95,9 +98,11 @@ def test_check_plugin_reports_every_failure_at_once(bad_plugin):
         testing.check_plugin("bad")
     text = str(caught.value)
     assert text.splitlines()[0].endswith("checks failed:")
-    for name in ("bad-range", "bad-logits", "bad-config", "bad-seed", "bad-task", "bad-kwargs", "bad-role"):
+    for name in ("bad-range", "bad-logits", "bad-config", "bad-seed", "bad-task", "bad-kwargs", "bad-function"):
         assert f":{name}:" in text
     assert ":bad-tiny:" not in text
+    # a target that does not import is one failure, not one per check
+    assert text.count("losses:bad-import:") == 1 and "losses:bad-import:target-loads:" in text
 
 
 def test_a_hook_module_that_imports_torch_fails(monkeypatch):
@@ -147,7 +152,52 @@ def test_other_parts_of_ganzoo_can_add_checks():
         case.run()
         assert seen == [("vanilla", (2, 1, 28, 28), "NonSaturating")]
     finally:
-        del testing._CHECKS[("architectures", "test-extra")]
+        del testing.framework._CHECKS[("architectures", "test-extra")]
     with pytest.raises(ValueError, match="unknown check kind"):
         testing.conformance_check("models", "x")
-    assert "ganzoo.train.conformance" in testing.CHECK_MODULES
+    assert "ganzoo.testing.training" in testing.CHECK_MODULES
+
+
+# -- kinds, datasets and commands ------------------------------------------------------------------------
+
+
+def test_cases_of_datasets_and_commands_exist():
+    datasets = testing.cases("ganzoo", kinds=("datasets",))
+    assert {("fake", "builds"), ("fake", "items")} <= {(c.name, c.check) for c in datasets}
+    assert all(c.kind == "datasets" for c in datasets)
+    commands = testing.cases(kinds=("commands",))
+    assert all(c.kind == "commands" and c.check == "help" for c in commands)
+
+
+def test_unknown_kinds_are_refused_in_one_line():
+    from ganzoo.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^unknown check kind\(s\) 'dataset'; expected some of architectures, "):
+        testing.cases(kinds=("dataset",))
+
+
+def test_a_dataset_with_bad_items_fails_its_check(monkeypatch):
+    class BadData:
+        @hookimpl
+        def register_datasets(self, register):
+            register("bad-items", "ganzoo_fake_badarch:out_of_range_dataset", summary="Pixels in [0, 255]",
+                     metadata={"channels": 1})
+
+    monkeypatch.syspath_prepend(str(FIXTURES_DIR))
+    get_manager().add_plugin(BadData(), "bad-data")
+    testing.Case("datasets", "bad-items", "builds").run()
+    with pytest.raises(testing.ConformanceError, match=r"datasets:bad-items:items: item 0's image leaves \[-1, 1\]"):
+        testing.Case("datasets", "bad-items", "items").run()
+    sys.modules.pop("ganzoo_fake_badarch", None)
+
+
+def test_missing_data_is_no_failure_when_said_in_one_line(monkeypatch):
+    class NoData:
+        @hookimpl
+        def register_datasets(self, register):
+            register("no-data", "ganzoo_fake_badarch:unavailable_dataset", summary="Not on this machine")
+
+    monkeypatch.syspath_prepend(str(FIXTURES_DIR))
+    get_manager().add_plugin(NoData(), "no-data")
+    testing.check_dataset("no-data")
+    sys.modules.pop("ganzoo_fake_badarch", None)

@@ -21,7 +21,7 @@ import torch
 
 from ganzoo.data import DatasetInfo, InMemoryImages, build_dataset, resolve_classes, search_roots
 from ganzoo.errors import DataUnavailableError, UnknownNameError, UsageError
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 from test_datasets_files import (CIFAR_CLASSES, write_cifar_archive, write_cifar_folder, write_idx,
                                  write_mnist_split)
 

@@ -94,7 +94,7 @@ def test_bad_widths_are_usage_errors():
 
 
 def test_registered_with_metadata():
-    spec = ganzoo.registry.get_registry("architectures").get("dcgan")
+    spec = ganzoo.plugins.get_registry("architectures").get("dcgan")
     assert spec.metadata["task"] == "unconditional"
     assert list(spec.metadata["image_sizes"]) == [28, 32, 64]
     rebuilt = ganzoo.create_model("dcgan", **spec.metadata["test_kwargs"])

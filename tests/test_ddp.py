@@ -12,7 +12,7 @@ import textwrap
 import torch
 from safetensors.torch import load_file
 
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.runs import checkpoints as ckpt
 
 WORKER = textwrap.dedent("""
     import os, sys

@@ -223,7 +223,7 @@ def test_python_api_has_runnable_examples():
 
 @pytest.mark.parametrize("block", api_examples(), ids=lambda b: f"python-api.md:{b.line}")
 def test_python_api_example_runs(block, tmp_path, monkeypatch, ganzoo_home):
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     if "dcgan-fashion" in block.code and "dcgan-fashion" not in get_registry("pretrained"):
         pytest.skip("the pretrained dcgan-fashion is not registered yet")

@@ -17,7 +17,7 @@ import ganzoo
 from ganzoo.errors import CheckpointError, PluginError, UsageError
 from ganzoo.eval import checkpoint_metrics, evaluate, load_extractor
 from ganzoo.eval.features import extract, iter_batches
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 
 
@@ -54,7 +54,7 @@ def test_bundled_classifier_reaches_92_percent_on_the_whole_test_set(extractor, 
 def test_bundled_weights_are_small_and_pinned(extractor):
     from ganzoo_metrics.fmnist_cnn import WEIGHTS_FILE
 
-    spec = get_registry("metrics").get("fmnist-cnn")
+    spec = get_registry("features").get("fmnist-cnn")
     assert WEIGHTS_FILE.stat().st_size <= 2_000_000
     assert extractor.sha256 == spec.metadata["sha256"] and len(extractor.sha256) == 64
     assert extractor.describe()["sha256"] == extractor.sha256
@@ -222,16 +222,17 @@ def test_a_corrupt_cache_entry_is_recomputed(ganzoo_home):
 
 
 def test_a_run_directory_is_loaded_with_load_run(tmp_path, monkeypatch, ganzoo_home):
-    import ganzoo.train.rundir as rundir
+    import ganzoo.runs.folder as rundir
 
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"format": "ganzoo-run"}))
     calls = []
 
-    def fake_load_run(run_dir, **kwargs):
+    def fake_load_run(run_dir, with_state=False, **kwargs):
         calls.append(Path(run_dir))
-        return tiny_vanilla(), {"architecture": {"name": "vanilla"}, "loaded": {"step": 7, "ema": False}}
+        loaded = tiny_vanilla(), {"architecture": {"name": "vanilla"}, "loaded": {"step": 7, "ema": False}}
+        return (*loaded, {"step": 7}) if with_state else loaded
 
     monkeypatch.setattr(rundir, "load_run", fake_load_run)
     results = run_eval(str(run), metrics="is", num_samples=50, baseline=False)

@@ -19,7 +19,7 @@ import torch
 
 import ganzoo
 from ganzoo.losses import build_objective
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -18,7 +18,8 @@ from ganzoo.hub.checkpoint import checkpoint_config, load_checkpoint, write_chec
 from ganzoo.hub.pretrained import PretrainedGAN
 from ganzoo.images import grid_image
 from ganzoo.models import build_model
-from ganzoo.train.sampling import FixedSamples, TranslationExamples
+from ganzoo.examples import TranslationExamples
+from ganzoo.train.sampling import FixedSamples
 from plugin_fixtures.ganzoo_fake_translator import install
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -167,8 +168,8 @@ def tiny_run(tmp_path):
 
 
 def test_export_of_a_trained_run_loads_strictly_and_translates_like_the_run(tiny_run, tmp_path):
-    from ganzoo.hub.export import export_run
-    from ganzoo.train.rundir import load_run
+    from ganzoo.publish.export import export_run
+    from ganzoo.runs.folder import load_run
 
     folder = export_run(tiny_run, tmp_path / "exported", dtype="float32", name="tiny")
     model, config = load_checkpoint(folder)  # strict: every key of both generators
@@ -186,7 +187,7 @@ def test_export_of_a_trained_run_loads_strictly_and_translates_like_the_run(tiny
 
 
 def test_training_grids_show_fixed_test_examples_in_tuples(tiny_run):
-    from ganzoo.train.rundir import load_run
+    from ganzoo.runs.folder import load_run
 
     grids = sorted((tiny_run / "samples").glob("step_*.png"))
     assert len(grids) == 3 and (tiny_run / "progress.gif").is_file()
@@ -205,7 +206,7 @@ def test_training_grids_show_fixed_test_examples_in_tuples(tiny_run):
 
 @pytest.mark.parametrize("family", ["pix2pix", "cyclegan"])
 def test_the_built_in_families_round_trip_through_a_float16_folder(tmp_path, family):
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     spec = get_registry("architectures").get(family)
     torch.manual_seed(0)

@@ -194,7 +194,7 @@ def test_objective_sums_its_penalties():
         (lambda: build_objective(instance_noise=-1.0), UsageError, "cannot be negative"),
         (lambda: build_objective("hing"), UnknownNameError, r"unknown loss 'hing'; did you mean 'hinge'\?"),
         (lambda: build_objective("hinge", {"gradient-penalties": 1.0}), UnknownNameError, "did you mean 'gradient-penalty'"),
-        (lambda: create_loss("gradient-penalty", strength=3), UsageError, "bad options for loss 'gradient-penalty'"),
+        (lambda: create_loss("gradient-penalty", strength=3), UsageError, "bad options for regulariser 'gradient-penalty'"),
     ],
     ids=["reg-as-loss", "loss-as-reg", "smoothing-hinge", "noise-lsgan", "smoothing-range", "noise-range",
          "instance-noise", "typo", "typo-reg", "bad-kwarg"],

@@ -78,7 +78,7 @@ def run_dir(tmp_path_factory) -> Path:
 def zoo_copy(tmp_path_factory) -> Path:
     """The bundled dcgan-fashion folder, copied, with the samples.png an exported folder has."""
     from ganzoo.plugins import reset_manager
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     reset_manager()
     folder = tmp_path_factory.mktemp("zoo") / "dcgan-copy"

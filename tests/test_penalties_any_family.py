@@ -13,7 +13,7 @@ from ganzoo.cli import build_cli
 from ganzoo.data import build_dataset
 from ganzoo.losses import build_objective
 from ganzoo.models import build_model, penalty_caveat
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 from ganzoo.train.steps import train_steps
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -38,9 +38,9 @@ def ganzoo(*args: str):
 
 
 def test_gp_is_an_alias_of_gradient_penalty():
-    losses = get_registry("losses")
-    assert "gp" in losses and losses.get("gp").name == "gradient-penalty"
-    assert "gp" not in losses.names()  # listings show real names only
+    regularisers = get_registry("regularisers")
+    assert "gp" in regularisers and regularisers.get("gp").name == "gradient-penalty"
+    assert "gp" not in regularisers.names()  # listings show real names only
     objective = build_objective("wasserstein", {"gp": 5.0})
     assert type(objective.regularisers[0]).__name__ == "GradientPenalty" and objective.regularisers[0].weight == 5.0
 
@@ -140,7 +140,7 @@ def test_dcgan_trains_with_loss_wasserstein_and_reg_gp(tmp_path):
     (["--set", "wasserstein=1"], "use --loss wasserstein"),
     (["--reg", "gp=10", "--reg", "gradient-penalty=5"], "--reg names gradient-penalty twice"),
     (["--reg", "none", "--reg", "r1"], "--reg none means no regulariser at all"),
-    (["--reg", "gradient_penalty=10"], "unknown loss 'gradient_penalty'; did you mean 'gradient-penalty'?"),
+    (["--reg", "gradient_penalty=10"], "unknown regulariser 'gradient_penalty'; did you mean 'gradient-penalty'?"),
 ])
 def test_misplaced_penalties_are_one_line_errors(tmp_path, args, message):
     result = ganzoo("train", *DCGAN32, *args, "--out", str(tmp_path / "run"))

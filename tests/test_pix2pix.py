@@ -182,7 +182,7 @@ def test_unpaired_batches_are_refused():
 
 # -- registration and training -------------------------------------------------------------------------
 def test_registered_with_metadata():
-    spec = ganzoo.registry.get_registry("architectures").get("pix2pix")
+    spec = ganzoo.plugins.get_registry("architectures").get("pix2pix")
     assert spec.metadata["task"] == "image-to-image" and spec.metadata["paper"] == "arXiv:1611.07004"
     defaults, error = check_train_defaults(spec)
     assert error is None and defaults["lr_g"] == 2e-4 and list(defaults["betas"]) == [0.5, 0.999]

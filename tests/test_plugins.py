@@ -21,7 +21,7 @@ from ganzoo import hookimpl
 from ganzoo.cli import build_cli
 from ganzoo.errors import PluginError
 from ganzoo.plugins import PluginManager, get_manager, reset_manager
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 BUILTINS = {"losses", "vanilla", "datasets"}
 
@@ -36,8 +36,7 @@ class Good:
 
     @hookimpl
     def register_losses(self, register):
-        register("inproc-loss", "ganzoo_losses.losses:Hinge", summary="In-process loss",
-                 metadata={"role": "adversarial"})
+        register("inproc-loss", "ganzoo_losses.losses:Hinge", summary="In-process loss")
 
 
 class RaisesInSecondHook:
@@ -69,8 +68,8 @@ class WrongSignature:
 class ClashesWithBuiltin:
     @hookimpl
     def register_losses(self, register):
-        register("hinge", "ganzoo_losses.losses:Wasserstein", summary="Impostor", metadata={"role": "adversarial"})
-        register("own-loss", "ganzoo_losses.losses:Hinge", summary="Mine", metadata={"role": "adversarial"})
+        register("hinge", "ganzoo_losses.losses:Wasserstein", summary="Impostor")
+        register("own-loss", "ganzoo_losses.losses:Hinge", summary="Mine")
 
 
 def test_builtins_load_first_as_plugins_of_the_ganzoo_distribution():

@@ -16,7 +16,7 @@ from PIL import Image
 import ganzoo
 from ganzoo.cli import build_cli
 from ganzoo.hub.checkpoint import sha256_file
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 
 def invoke(*args: str):

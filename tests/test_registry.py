@@ -10,7 +10,8 @@ from plugin_fixtures import FIXTURES_DIR
 
 import ganzoo
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
-from ganzoo.registry import Registry, Spec, find_everywhere, get_registry, lookup, make_spec
+from ganzoo.registry import Registry, Spec, make_spec
+from ganzoo.plugins import find_everywhere, get_registry, lookup
 
 
 def spec(name: str, *, tags=(), kind: str = "architectures", plugin: str = "p", **metadata) -> Spec:
@@ -178,9 +179,9 @@ def test_registry_basics(registry):
 
 def test_the_live_registries_are_filled_by_the_builtin_plugins():
     assert "vanilla" in get_registry("architectures")
-    assert {"non-saturating", "minimax", "lsgan", "hinge", "wasserstein", "gradient-penalty", "r1"} <= set(
-        get_registry("losses").names()
-    )
+    assert {"non-saturating", "minimax", "lsgan", "hinge", "wasserstein"} <= set(get_registry("losses").names())
+    assert {"gradient-penalty", "r1"} <= set(get_registry("regularisers").names())
+    assert not {"gradient-penalty", "r1"} & set(get_registry("losses").names())  # one kind each
     assert lookup("losses", "hinge").plugin == "losses"
     assert [s.kind for s in find_everywhere("vanilla")] == ["architectures"]
     assert find_everywhere("no-such-thing") == []

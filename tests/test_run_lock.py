@@ -17,8 +17,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ganzoo.train import checkpoints as ckpt
-from ganzoo.train.lock import INFO_FILE, RunLock, RunLockedError, holds, maybe_locked
+from ganzoo.runs import checkpoints as ckpt
+from ganzoo.runs.lock import INFO_FILE, RunLock, RunLockedError, holds, maybe_locked
 
 TINY_ARGS = ["vanilla", "--dataset", "fake", "--set", "hidden=[32,64]", "--data", "length=32", "-b", "8",
              "--precision", "fp32", "--device", "cpu", "--log-every", "1", "--samples", "4"]

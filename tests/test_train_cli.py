@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ganzoo.cli import build_cli
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.runs import checkpoints as ckpt
 
 TINY_ARGS = ["vanilla", "--dataset", "fake", "--set", "hidden=[32,64]", "--data", "length=32", "-b", "8",
              "--precision", "fp32", "--quiet", "--log-every", "1", "--samples", "4"]

@@ -130,7 +130,7 @@ def test_broken_defaults_do_not_break_listing_but_stop_training(broken_plugin, t
     assert info.exit_code == 0 and "training defaults: unusable" in info.output and "n_critc" in info.output
     assert "train_defaults_error" in json.loads(ganzoo("info", "odd-gan", "--json").output)
     for name, words in (("odd-gan", "unknown option(s) n_critc"), ("greedy-gan", "set out"),
-                        ("typo-gan", "unknown loss 'gradient-penalyt'; did you mean 'gradient-penalty'?")):
+                        ("typo-gan", "unknown regulariser 'gradient-penalyt'; did you mean 'gradient-penalty'?")):
         result = ganzoo("train", name, "--dataset", "fake", "--max-steps", "1", "--out", str(tmp_path / name))
         assert result.exit_code == PluginError.exit_code
         line = result.output.strip()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.runs import checkpoints as ckpt
 
 TINY = ["vanilla", "-d", "fake", "--set", "hidden=[32,64]", "--data", "length=32", "-b", "8", "--precision", "fp32",
         "--device", "cpu", "--samples", "4", "-q"]

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from ganzoo.errors import UsageError
 from ganzoo.train import TrainConfig, load_run, train
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.runs import checkpoints as ckpt
 from ganzoo.train.ema import standing_statistics
 from conftest import real_data
 

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from ganzoo.errors import CheckpointError, TrainingError, UsageError
 from ganzoo.train import TrainConfig, load_run, train
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.runs import checkpoints as ckpt
 
 TINY = dict(arch="vanilla", dataset="fake", arch_options={"hidden": [32, 64]}, data_options={"length": 40},
             batch_size=8, precision="fp32", device="cpu", quiet=True, log_every=1, sample_count=4)
@@ -88,7 +88,8 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch)
 def test_a_process_killed_while_writing_leaves_a_loadable_checkpoint(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal
-        from ganzoo.train import checkpoints, TrainConfig, train
+        from ganzoo.runs import checkpoints
+        from ganzoo.train import TrainConfig, train
         real, calls = checkpoints.save_file, [0]
         def dying(tensors, path, metadata=None):
             calls[0] += 1

@@ -25,6 +25,10 @@ from plugin_fixtures.ganzoo_fake_translator import install
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
+#: The tiny test datasets declare no feature extractor of their own (that would be inception, whose
+#: weights are not here), so these tests name the bundled one: they score translation, not defaults.
+FEATURE = "fmnist-cnn"
+
 
 @pytest.fixture(autouse=True)
 def translator_plugin():
@@ -42,7 +46,7 @@ def _scores(results):
 
 def test_copying_model_on_identical_pairs_scores_zero():
     results = evaluate_translation(_tiny(mode="identity"), dataset="tiny-same", dataset_options={"length": 48},
-                                   metrics="l1,fid", progress=False)
+                                   metrics="l1,fid", feature=FEATURE, progress=False)
     scores = _scores(results)
     assert scores["L1"].value == 0.0 and not scores["L1"].higher_is_better
     assert abs(scores["FID[fmnist-cnn]"].value) < 1e-3
@@ -55,8 +59,9 @@ def test_copying_model_on_identical_pairs_scores_zero():
 
 def test_a_translator_beats_copying_its_input_and_a_wrong_one_does_not():
     right = _scores(evaluate_translation(_tiny(mode="negate"), dataset="tiny-pairs", metrics="l1,fid",
-                                         progress=False))
-    wrong = evaluate_translation(_tiny(mode="blank"), dataset="tiny-pairs", metrics="l1,fid", progress=False)
+                                         feature=FEATURE, progress=False))
+    wrong = evaluate_translation(_tiny(mode="blank"), dataset="tiny-pairs", metrics="l1,fid", feature=FEATURE,
+                                 progress=False)
     copied = wrong.provenance["copy_input"]
     assert right["L1"].value == 0.0 and copied["L1"] > 0.5
     assert _scores(wrong)["L1"].value > 0.2
@@ -78,8 +83,8 @@ def test_two_directions_get_rows_each_and_subsets_are_seeded():
 def test_unpaired_data_has_no_l1():
     model = _tiny(two_way=True, mode="negate")
     with pytest.raises(UsageError, match="L1 needs paired data.*tiny-unpaired"):
-        evaluate_translation(model, dataset="tiny-unpaired", metrics="l1,fid", progress=False)
-    results = evaluate_translation(model, dataset="tiny-unpaired", progress=False)  # defaults: skipped, noted
+        evaluate_translation(model, dataset="tiny-unpaired", metrics="l1,fid", feature=FEATURE, progress=False)
+    results = evaluate_translation(model, dataset="tiny-unpaired", feature=FEATURE, progress=False)  # defaults
     assert [v.metric for v in results.values] == ["fid", "fid"]
     assert any("L1 needs paired data" in note for note in results.provenance["notes"])
     assert any("class accuracy" in note for note in results.provenance["notes"])  # classes "0".."9" are no garments
@@ -124,7 +129,8 @@ class Oracle(GAN):
 
 def test_class_accuracy_of_an_oracle_equals_the_real_targets_and_copying_fails():
     data = SneakersAndBoots()
-    results = evaluate_translation(Oracle(data), dataset=data, metrics="class-accuracy,fid", progress=False)
+    results = evaluate_translation(Oracle(data), dataset=data, metrics="class-accuracy,fid", feature=FEATURE,
+                                   progress=False)
     scores, copied = _scores(results), results.provenance["copy_input"]
     boots, sneakers = scores["ClassAccuracy[fmnist-cnn] a2b"], scores["ClassAccuracy[fmnist-cnn] b2a"]
     # dataset labels 1 and 0 were mapped to the classifier's "Ankle boot" (9) and "Sneaker" (7)
@@ -189,7 +195,8 @@ def test_evaluate_routes_translators_to_their_dataset(negate_folder):
 
 
 def test_ganzoo_eval_shows_the_copy_input_column(negate_folder):
-    result = CliRunner().invoke(build_cli(), ["eval", str(negate_folder), "--metrics", "l1,fid", "-n", "20"])
+    result = CliRunner().invoke(build_cli(), ["eval", str(negate_folder), "--metrics", "l1,fid", "-n", "20",
+                                              "--feature", FEATURE])
     assert result.exit_code == 0, result.output
     assert "copy-input" in result.output and "L1" in result.output and "FID[fmnist-cnn]" in result.output
     assert "translated 20 inputs of tiny-pairs:test (a2b)" in result.output
@@ -199,15 +206,25 @@ def test_ganzoo_eval_shows_the_copy_input_column(negate_folder):
 
 
 def test_export_records_translation_metrics_in_config_and_card(tmp_path):
-    from ganzoo.hub.export import export_run
+    from ganzoo.publish.export import export_run
     from ganzoo.train import TrainConfig, train
 
     train(TrainConfig(arch="tiny-translator", dataset="tiny-pairs", batch_size=8, max_steps=2, precision="fp32",
                       device="cpu", quiet=True, out=str(tmp_path / "run")))
-    folder = export_run(tmp_path / "run", tmp_path / "out", evaluation={"metrics": "l1,fid", "num_samples": 100})
+    folder = export_run(tmp_path / "run", tmp_path / "out", evaluation={"metrics": "l1,fid", "num_samples": 100,
+                                                                                  "feature": FEATURE})
     metrics = json.loads((folder / "config.json").read_text())["metrics"]
     assert [m["name"] for m in metrics] == ["L1", "FID[fmnist-cnn]"]
     assert metrics[0]["dataset"] == "tiny-pairs" and metrics[0]["split"] == "test" and "extractor" not in metrics[0]
     assert metrics[0]["copy_input"] > 0.5 and 0 < metrics[0]["value"] < 1
     card = (folder / "README.md").read_text()
     assert "| L1 |" in card and "copy_input" in card and "type: l1" in card
+
+
+def test_the_feature_extractor_and_classifier_are_the_datasets_own():
+    from ganzoo.eval.names import default_classifier, default_feature
+
+    assert default_feature("edges2fashion") == default_feature("fashion-domains") == "fmnist-cnn"
+    assert default_feature("tiny-pairs") == default_feature(None) == "inception"  # declares none
+    assert default_classifier("edges2fashion") == "fmnist-cnn"
+    assert default_classifier("tiny-pairs") == "fmnist-cnn"  # the class-accuracy metric's own classifier

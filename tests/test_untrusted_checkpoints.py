@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from ganzoo.errors import CheckpointError, UsageError
 from ganzoo.hub.checkpoint import load_checkpoint, read_config
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -75,8 +75,8 @@ CHILD = textwrap.dedent(
     import json, resource, sys
     from ganzoo.errors import GanzooError
     from ganzoo.hub.pretrained import load_pretrained
-    from ganzoo.registry import get_registry
-    from ganzoo.train.rundir import load_run
+    from ganzoo.plugins import get_registry
+    from ganzoo.runs.folder import load_run
 
     get_registry("architectures")  # plugins loaded: the baseline is what any command has anyway
 
@@ -128,8 +128,8 @@ def make_run(tmp_path: Path, state: dict | None = None) -> Path:
     """A training-run folder with one checkpoint of the bundled dcgan-fashion config."""
     from ganzoo.hub.checkpoint import read_config
     from ganzoo.models import build_model
-    from ganzoo.train.checkpoints import save_checkpoint
-    from ganzoo.train.rundir import RUN_FORMAT
+    from ganzoo.runs.checkpoints import save_checkpoint
+    from ganzoo.folders import RUN_FORMAT
 
     bundled = Path(str(get_registry("pretrained").get("dcgan-fashion").load()))
     arch = read_config(bundled)["architecture"]
@@ -231,7 +231,7 @@ def test_integer_buffers_may_be_stored_as_any_integer_but_not_as_floats(folder):
 
 
 def test_a_training_checkpoint_with_nan_weights_is_refused(tmp_path):
-    from ganzoo.train.rundir import load_run
+    from ganzoo.runs.folder import load_run
 
     run = make_run(tmp_path)
     path = run / "checkpoints" / "step_00000001" / "model.safetensors"
@@ -358,7 +358,7 @@ def test_cuda_without_cuda_says_to_use_the_cpu(tmp_path):
 
 
 def test_select_device_refuses_what_cannot_be_used(monkeypatch):
-    from ganzoo.train.devices import select_device
+    from ganzoo.devices import select_device
 
     for name in ("meta", "cpu:x", "gpu"):
         with pytest.raises(UsageError, match="auto, cpu, cuda, cuda:N or mps"):

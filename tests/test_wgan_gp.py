@@ -13,7 +13,7 @@ from torch import nn
 from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
 from ganzoo.models import GAN, build_model
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 from ganzoo.train import TrainConfig, Trainer
 from conftest import real_data
 

@@ -21,7 +21,7 @@ from ganzoo.cli import build_cli
 from ganzoo.data import build_dataset
 from ganzoo.eval.classes import class_agreement
 from ganzoo.hub.checkpoint import sha256_file
-from ganzoo.registry import get_registry
+from ganzoo.plugins import get_registry
 
 ZOO = ["dcgan-fashion", "cgan-fashion", "wgan-gp-fashion", "pix2pix-edges2fashion", "cyclegan-sneaker2boot"]
 SNEAKER, ANKLE_BOOT = 7, 9

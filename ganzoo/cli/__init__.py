@@ -22,7 +22,7 @@ from typing import Any, NoReturn, Sequence
 
 import click
 
-from ganzoo import __version__
+from ganzoo.version import __version__
 from ganzoo.errors import FileSystemError, GanzooError, PluginLoadInterrupted
 
 #: Exit status for a closed pipe: what a program killed by SIGPIPE reports (128 + 13).
@@ -237,7 +237,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ganzoo.cli.sample",
     "ganzoo.cli.eval",
     "ganzoo.cli.translate",
-    "ganzoo.cli.style",
 )
 
 

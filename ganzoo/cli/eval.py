@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ganzoo.cli.output import echo_json, echo_table
+from ganzoo.eval.settings import DEFAULT_REFERENCE
 
 TARGET_HELP = (
     "TARGET: a zoo name (dcgan-fashion), hf:owner/repo[@revision], a checkpoint folder, a training run "
@@ -27,11 +28,12 @@ TARGET_HELP = (
                    "models [default: fid,kid,is,pr; l1,fid,class-accuracy for image-to-image models].")
 @click.option("-n", "--num-samples", type=click.IntRange(2, 1_000_000), default=10_000, show_default=True,
               help="Images to generate (and at most this many reference images).")
-@click.option("--reference", default="fashion-mnist:test", show_default=True,
+@click.option("--reference", default=DEFAULT_REFERENCE, show_default=True,
               help="Real data to compare with: DATASET:SPLIT or a folder of images. Image-to-image models "
                    "translate the inputs of their training dataset's test split unless a DATASET:SPLIT is given.")
-@click.option("--feature", default="fmnist-cnn", show_default=True,
-              help="Feature extractor: fmnist-cnn (bundled) or inception (needs torch-fidelity and its weights).")
+@click.option("--feature", default=None,
+              help="Feature extractor: fmnist-cnn (bundled) or inception (needs torch-fidelity and its weights) "
+                   "[default: the dataset's own (fmnist-cnn for Fashion-MNIST), else inception].")
 @click.option("--feature-weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Weights file for the feature extractor instead of its default.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for latents, labels and subsets.")
@@ -45,14 +47,14 @@ TARGET_HELP = (
 @click.option("--offline", is_flag=True, help="Use only model files already on disk (no Hub downloads).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results and their provenance as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_command(target: str, metrics: str | None, num_samples: int, reference: str, feature: str,
+def eval_command(target: str, metrics: str | None, num_samples: int, reference: str, feature: str | None,
                  feature_weights: Path | None, seed: int, batch_size: int, device: str, precision: str,
                  no_baseline: bool, no_cache: bool, offline: bool, as_json: bool, quiet: bool) -> None:
     """Score a generator, an image-to-image model or a folder of images against real data, offline.
 
     Each value is shown beside the same metric for real data (the reference dataset's other
-    split against the reference, same sample count), computed once and cached. fmnist-cnn
-    numbers are for comparing models in ganzoo, not with papers (see docs/evaluation.md).
+    split against the reference, same sample count), computed once and cached. Fashion-MNIST's
+    fmnist-cnn numbers are for comparing models in ganzoo, not with papers (see docs/evaluation.md).
     class-accuracy is the share of images the classifier assigns to the intended class; its
     real-data column is the classifier's accuracy on real images.
 
@@ -69,12 +71,12 @@ def eval_command(target: str, metrics: str | None, num_samples: int, reference: 
     import sys
     import warnings
 
-    from ganzoo.eval.names import check_extractor, parse_reference
-    from ganzoo.eval.translators import check_metric_names
+    from ganzoo.eval.names import check_extractor, check_metric_names, parse_reference
 
     check_metric_names(metrics)  # typos are usage errors before torch even loads
     parse_reference(reference)
-    check_extractor(feature)
+    if feature is not None:
+        check_extractor(feature)
     from ganzoo.eval.api import evaluate
 
     with warnings.catch_warnings(record=True) as caught:

@@ -13,7 +13,8 @@ import click
 
 from ganzoo.cli.output import echo_json, echo_table, human_size
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
-from ganzoo.registry import KINDS, Spec, find_everywhere, get_registry
+from ganzoo.registry import KINDS, Spec
+from ganzoo.plugins import find_everywhere, get_registry
 
 if TYPE_CHECKING:
     from ganzoo.plugins import CheckResult
@@ -30,10 +31,12 @@ def _extra_column(spec: Spec) -> str:
     if spec.kind == "datasets" and "channels" in meta:
         side = meta.get("size")
         return f"{meta['channels']}x{side}x{side}" if side else f"{meta['channels']}ch"
-    if spec.kind == "losses":
+    if spec.kind == "regularisers":
         aliases = meta.get("aliases") or ()
         aliases = [aliases] if isinstance(aliases, str) else list(aliases)
-        return str(meta.get("role", "")) + (f" (alias {', '.join(map(str, aliases))})" if aliases else "")
+        weight = f"weight {meta['default_weight']:g}" if isinstance(meta.get("default_weight"), (int, float)) else ""
+        alias = f"alias {', '.join(map(str, aliases))}" if aliases else ""
+        return ", ".join(part for part in (weight, alias) if part)
     return ""
 
 
@@ -43,7 +46,7 @@ def _extra_column(spec: Spec) -> str:
 @click.option("--tag", "tags", multiple=True, help="Only entries with this tag (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(kind: str | None, pattern: str | None, tags: tuple[str, ...], as_json: bool) -> None:
-    """List what the registries hold: architectures, losses, datasets, metrics, pretrained.
+    """List what the registries hold: architectures, losses, regularisers, datasets, metrics, features, pretrained.
 
     KIND picks one registry (default: all, grouped). PATTERN is a glob on names; it may come
     first when no KIND is given.
@@ -107,7 +110,10 @@ def _unknown_anywhere(name: str) -> str:
     every = [n for k in KINDS for n in get_registry(k).names()]
     close = difflib.get_close_matches(name, every, n=3, cutoff=0.6)
     hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else "run 'ganzoo list' to see every name"
-    return f"nothing is called '{name}'; {hint}"
+    from ganzoo.plugins import get_manager
+
+    note = get_manager().skipped_note()
+    return f"nothing is called '{name}'; {hint}" + (f"; {note}" if note else "")
 
 
 def _parameters(spec: Spec) -> list[dict[str, Any]]:

@@ -160,35 +160,32 @@ def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | 
       ganzoo pretrained pix2pix-edges2fashion info --json
       ganzoo pretrained hf:owner/my-gan info --json
     """
-    from ganzoo.hub.checkpoint import read_config
+    from ganzoo.hub.config import CheckpointConfig
     from ganzoo.hub.download import resolve
 
     o = _where(ctx, offline, token, force_download)
     resolved = resolve(o.pop("name"), **o)
-    config = read_config(resolved.folder)
+    config = CheckpointConfig.read(resolved.folder)
     files = sorted(p for p in resolved.folder.iterdir() if p.is_file())
     size = sum(p.stat().st_size for p in files)
     meta = dict(resolved.zoo.metadata) if resolved.zoo else {}
-    training = config.get("training") or {}
-    dataset = training.get("dataset")
-    if isinstance(dataset, dict):
-        dataset = dataset.get("name")
+    training = config.training
     facts = {
         "name": resolved.zoo.name if resolved.zoo else ctx.obj["name"],
         "summary": resolved.zoo.summary if resolved.zoo else None,
-        "architecture": config["architecture"]["name"],
-        "architecture_kwargs": config["architecture"].get("kwargs", {}),
-        "task": config.get("task"),
-        "image": config.get("image"),
-        "latent_dim": None if config.get("task") == "image-to-image" else (config.get("latent") or {}).get("dim"),
-        "num_classes": int(config.get("num_classes") or 0),
-        "classes": config.get("classes"),
+        "architecture": config.architecture.name,
+        "architecture_kwargs": config.architecture.kwargs,
+        "task": config.task,
+        "image": config.data.get("image"),
+        "latent_dim": config.latent_dim,
+        "num_classes": config.num_classes,
+        "classes": config.classes,
         **_translation_info(config),
-        "dataset": dataset,
+        "dataset": config.dataset_name,
         "training_command": training.get("command"),
         "training_steps": training.get("steps"),
-        "metrics": config.get("metrics", []),
-        "weights": config.get("weights"),
+        "metrics": config.metrics,
+        "weights": config.data.get("weights"),
         "size_bytes": size,
         "files": [p.name for p in files],
         "source": resolved.source,
@@ -234,25 +231,21 @@ def _shape(dims: Any) -> str:
     return "x".join(str(d) for d in dims) if dims else "unknown"
 
 
-def _translation_info(config: dict[str, Any]) -> dict[str, Any]:
+def _translation_info(config: Any) -> dict[str, Any]:
     """Input shape, domains and described directions of an image-to-image checkpoint (``{}`` for others).
 
-    Checkpoints record ``input_shape``, ``directions`` and ``domains`` at the top of their config
-    (:func:`ganzoo.hub.checkpoint.translation_facts`); a config without them falls back to the
-    architecture's options, the output shape and ``a2b``.
+    ``config`` is a :class:`~ganzoo.hub.config.CheckpointConfig`, whose ``input_shape``,
+    ``directions`` and ``domains`` fall back to the output shape, ``a2b`` and the architecture's
+    options when a config does not record them.
     """
-    if config.get("task") != "image-to-image":
+    if config.task != "image-to-image":
         return {}
     from ganzoo.translation import describe_direction
 
-    kwargs = (config.get("architecture") or {}).get("kwargs") or {}
-    image = config.get("image") or {}
-    output_shape = [image.get("channels"), image.get("height"), image.get("width")]
-    domains = {str(k): str(v) for k, v in dict(config.get("domains") or kwargs.get("domains") or {}).items()}
-    directions = [str(d) for d in config.get("directions") or ["a2b"]]
+    domains, directions = config.domains, config.directions
     return {
-        "input_shape": list(config.get("input_shape") or output_shape),
-        "output_shape": output_shape,
+        "input_shape": config.input_shape,
+        "output_shape": config.image_shape,
         "domains": domains,
         "directions": directions,
         "direction_descriptions": {d: describe_direction(d, domains) for d in directions},
@@ -314,10 +307,11 @@ def download_command(ctx: click.Context, offline: bool, token: str | None, force
 @click.option("--eval-samples", type=click.IntRange(100, 1_000_000), default=10_000, show_default=True,
               help="Generated images for --metrics.")
 @click.option("--reference", default=None, help="Reference for --metrics [default: the training dataset's test split].")
-@click.option("--feature", default="fmnist-cnn", show_default=True, help="Feature extractor for --metrics.")
+@click.option("--feature", default=None,
+              help="Feature extractor for --metrics [default: the dataset's own (fmnist-cnn for Fashion-MNIST)].")
 def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: str | None, dtype: str,
                    discriminator: bool, name: str | None, overwrite: bool, metrics: str | None,
-                   eval_samples: int, reference: str | None, feature: str) -> None:
+                   eval_samples: int, reference: str | None, feature: str | None) -> None:
     """Turn a training run into a checkpoint folder (config, safetensors, card, samples).
 
     The folder is what 'ganzoo push' uploads and what 'ganzoo pretrained FOLDER' loads.
@@ -329,7 +323,7 @@ def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: s
       ganzoo export runs/pix2pix OUT/pix2pix --metrics l1,fid,class-accuracy
       ganzoo pretrained OUT/dcgan-fashion sample
     """
-    from ganzoo.hub.export import export_run
+    from ganzoo.publish.export import export_run
 
     evaluation = None
     if metrics:
@@ -356,7 +350,7 @@ def push_command(folder: Path, repo_id: str, private: bool, branch: str | None, 
       ganzoo push OUT/dcgan-fashion my-user/dcgan-fashion
       ganzoo push runs/dcgan my-user/dcgan-fashion --private --branch v1
     """
-    from ganzoo.hub.push import push_folder
+    from ganzoo.publish.push import push_folder
 
     url = push_folder(folder, repo_id, private=private, branch=branch, message=message, token=token)
     click.echo(f"pushed {folder} to {repo_id}: {url}")

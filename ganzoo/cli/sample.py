@@ -47,10 +47,11 @@ def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: s
     inputs = model_inputs(run_dir) + ([Path(checkpoint)] if checkpoint and Path(checkpoint).is_dir() else [])
     check_sample_outputs(out, save_dir, overwrite=overwrite, inputs=inputs)
 
-    from ganzoo.train.devices import select_device
-    from ganzoo.train.rundir import load_run
+    from ganzoo.hub.resolve import open_model, parse_model_name
 
-    model, config = load_run(run_dir, ema=ema, checkpoint=checkpoint, device=select_device(device))
+    name = parse_model_name(run_dir, accept=("run",))  # a zoo or checkpoint name is pointed at 'pretrained'
+    opened = open_model(name, ema=ema, checkpoint=checkpoint, device=device)
+    model, config = opened.model, opened.config
     label_ids = _label_ids(labels, model, config) if labels else None
     write_samples(model, n, seed=seed, labels=label_ids, output=out, save_dir=save_dir, nrow=nrow)
     loaded = config["loaded"]
@@ -65,7 +66,10 @@ def _label_ids(labels: tuple[str, ...], model: Any, config: dict[str, Any]) -> l
     num_classes = getattr(model, "num_classes", 0)
     if not num_classes:
         raise UsageError("--label is for class-conditional models; this model takes no labels")
-    names = (config.get("dataset", {}).get("info") or {}).get("classes") or []
+    from ganzoo.hub.config import DatasetRecord
+
+    recorded = DatasetRecord.of(config.get("dataset"))
+    names = (recorded.info.get("classes") if recorded else None) or []
     lowered = {str(name).lower(): i for i, name in enumerate(names)}
     ids = []
     for label in labels:

@@ -15,9 +15,8 @@ from typing import Any
 
 import click
 
-from ganzoo.errors import CheckpointError, UsageError
-from ganzoo.train.config import (LR_SCHEDULES, NOT_SAVED, OPTIMIZERS, PRECISIONS, TrainConfig, arch_train_defaults,
-                                 normalise_keys, parse_betas, parse_pairs)
+from ganzoo.errors import UsageError
+from ganzoo.train.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, parse_betas, parse_pairs
 
 _D = TrainConfig()
 
@@ -84,8 +83,8 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's 
 @_opt("--eval-metric", help=f"Metric that picks the best checkpoint: fid, kid, is ... (default {_D.eval_metric}).")
 @_opt("--eval-reference", metavar="DATASET:SPLIT|DIR",
       help="Real images to compare with (default: the training dataset's test split).")
-@_opt("--eval-feature", help=f"Feature extractor for evaluation (default {_D.eval_feature}; "
-                             f"inception for non-Fashion-MNIST data).")
+@_opt("--eval-feature", help="Feature extractor for evaluation (default: the dataset's own: fmnist-cnn for "
+                             "Fashion-MNIST, else inception; see 'ganzoo list features').")
 @_opt("--set", "set_options", multiple=True, metavar="KEY=VALUE",
       help="Architecture option, e.g. --set latent_dim=64 --set hidden=[128,256] (JSON values).")
 @_opt("--data", "data_options", multiple=True, metavar="KEY=VALUE",
@@ -159,17 +158,16 @@ def _explicit_options(arch: str | None, options: dict[str, Any]) -> dict[str, An
 
 def _regularisers(items: tuple[str, ...]) -> dict[str, Any]:
     """``--reg gp=10 --reg r1`` as registry names and weights; ``--reg none`` means no regulariser."""
-    from ganzoo.registry import get_registry
+    from ganzoo.losses import check_regulariser_name
 
     if [item.strip().lower() for item in items] == ["none"]:
         return {}
     pairs = parse_pairs(items, "--reg", numeric=True)
     if "none" in pairs:
         raise UsageError("--reg none means no regulariser at all; do not combine it with others")
-    losses = get_registry("losses")
     named: dict[str, Any] = {}
     for name, weight in pairs.items():
-        real = losses.get(name).name  # an unknown name fails here, before any data loads
+        real = check_regulariser_name(name)  # an unknown name fails here, before any data loads
         if real in named:
             raise UsageError(f"--reg names {real} twice (once as '{name}'); give it once")
         named[real] = weight
@@ -177,29 +175,10 @@ def _regularisers(items: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _make_config(config_file: str | None, explicit: dict[str, Any]) -> TrainConfig:
-    """Defaults < family defaults < --config file < command line; resuming, the saved config replaces both defaults."""
-    from ganzoo.train.config import read_config_file
-    from ganzoo.train.rundir import default_out, read_run_config
+    """The options of this run, in the one order :func:`ganzoo.train.config.layered_config` applies."""
+    from ganzoo.train.config import layered_config, read_config_file
 
-    base: dict[str, Any] = read_config_file(config_file) if config_file else {}
-    config = TrainConfig.from_dict(base, overrides=explicit)
-    if not config.resume and config.arch:
-        family = arch_train_defaults(config.arch)
-        if family:
-            config = TrainConfig.from_dict({**family, **normalise_keys(base)}, overrides=explicit)
-    if config.resume:
-        if not config.out and not (config.arch and config.dataset):
-            raise UsageError("--resume needs the run directory: pass --out DIR")
-        out = config.out or str(default_out(config))
-        saved = read_run_config(out).get("train")
-        if not isinstance(saved, dict):
-            raise CheckpointError(f"{out}/config.json has no \"train\" table of options, so the run cannot be "
-                                  f"resumed; restore it from a backup, or start again with --overwrite")
-        saved = {k: v for k, v in saved.items() if k not in NOT_SAVED}  # older runs saved --quiet too
-        if "epochs" in explicit and "max_steps" not in explicit:
-            saved["max_steps"] = None  # a new --epochs budget replaces the saved step budget
-        config = TrainConfig.from_dict({**saved, "resume": False, "overwrite": False},
-                                       overrides={**base, **explicit, "out": out})
+    config = layered_config(read_config_file(config_file) if config_file else {}, overrides=explicit)
     config.argv = list(sys.argv)
     return config
 

@@ -135,25 +135,10 @@ def _targets(files: list[Path], output: Path, single: bool, fmt: str | None) -> 
 
 def _load(name: str, device: str, offline: bool, token: str | None, force_download: bool) -> tuple[Any, str, str]:
     """The model (a GAN module), how to call it in messages, and the command that samples it."""
-    from ganzoo.train.devices import select_device
+    from ganzoo.hub.resolve import open_model
 
-    target = select_device(device)
-    path = Path(name).expanduser()
-    if path.is_dir() and _is_run(path):
-        from ganzoo.train.rundir import load_run
-
-        model, _ = load_run(path, device=target)
-        return model, str(name), f"ganzoo sample {name}"
-    from ganzoo.hub.pretrained import load_pretrained
-
-    pretrained = load_pretrained(name, offline=offline, token=token, force_download=force_download, device=target)
-    return pretrained.model, str(pretrained.name or name), f"ganzoo pretrained {name} sample"
-
-
-def _is_run(path: Path) -> bool:
-    from ganzoo.folders import folder_kind
-
-    return folder_kind(path) == "run"
+    opened = open_model(name, device=device, offline=offline, token=token, force_download=force_download)
+    return opened.model, opened.label, opened.sample_command()
 
 
 def _translate_files(model: Any, files: list[Path], targets: list[Path], direction: str, side_by_side: bool,

@@ -34,6 +34,7 @@ _LAZY = {
     "Metric": "ganzoo.eval.metrics",
     "parse_metrics": "ganzoo.eval.names",
     "parse_reference": "ganzoo.eval.names",
+    "default_feature": "ganzoo.eval.names",
     "build_metric": "ganzoo.eval.metrics",
     "cache_dir": "ganzoo.eval.cache",
     "evaluate_translation": "ganzoo.eval.translation",

@@ -12,7 +12,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import torch
 from torch import Tensor
@@ -21,14 +21,26 @@ from ganzoo.errors import UsageError
 from ganzoo.eval import cache as eval_cache
 from ganzoo.eval.features import FeatureExtractor, Features, autocast_for, extract, load_extractor
 from ganzoo.eval.metrics import Metric, build_metric, metric_label
-from ganzoo.eval.names import ReferenceSpec, check_extractor, parse_metrics, parse_reference
+from ganzoo.eval.names import (
+    ReferenceSpec,
+    check_extractor,
+    check_metric_names,
+    default_classifier,
+    default_feature,
+    parse_metrics,
+    parse_reference,
+)
 from ganzoo.eval.results import EvalResults, MetricValue, library_versions
-from ganzoo.eval.sources import ImageSource, resolve_target
-
-DEFAULT_REFERENCE = "fashion-mnist:test"
-DEFAULT_FEATURE = "fmnist-cnn"
-DEFAULT_NUM_SAMPLES = 10_000
-DEFAULT_BATCH_SIZE = 500
+from ganzoo.eval.settings import (  # noqa: F401  (importable from here, as before)
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_NUM_SAMPLES,
+    DEFAULT_REFERENCE,
+    counted,
+    evaluation_device,
+    settings_for,
+)
+from ganzoo.eval.sources import ImageSource, load_target, reference_source, resolve_target
+from ganzoo.eval.translators import as_translator
 
 
 def evaluate(
@@ -37,7 +49,7 @@ def evaluate(
     metrics: str | list[str] | tuple[str, ...] | None = None,
     num_samples: int = DEFAULT_NUM_SAMPLES,
     reference: str | Path = DEFAULT_REFERENCE,
-    feature: str = DEFAULT_FEATURE,
+    feature: str | None = None,
     feature_weights: str | Path | None = None,
     seed: int = 0,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -57,6 +69,8 @@ def evaluate(
     ``"fid,kid,is,pr"`` (the default) or a list; ``metric_settings={"kid": {"subsets": 50}}``
     overrides a metric's defaults. ``device="auto"`` keeps a model object on its own device (a name
     goes to CUDA or MPS when there is one). ``progress=None`` shows bars when stderr is a terminal.
+    ``feature=None`` is the reference dataset's own extractor (:func:`ganzoo.eval.names.default_feature`:
+    the one its registry metadata names, ``inception`` for datasets and folders that name none).
     An image-to-image model is scored by :func:`ganzoo.eval.translation.evaluate_translation` on
     its training dataset's test split (or ``reference``, a ``DATASET:SPLIT``), with ``metrics``
     ``l1,fid,class-accuracy`` by default.
@@ -64,19 +78,18 @@ def evaluate(
     >>> results = evaluate("dcgan-fashion", num_samples=10_000)      # doctest: +SKIP
     >>> results["FID[fmnist-cnn]"], results.get("FID").baseline       # doctest: +SKIP
     """
-    from ganzoo.train.devices import select_device
-
     started = time.perf_counter()
     if int(num_samples) < 2:
         raise UsageError(f"--num-samples must be at least 2, got {num_samples}")
     if int(batch_size) < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
-    from ganzoo.eval.translators import check_metric_names, load_translator
-
     check_metric_names(metrics)  # names of generator or translator metrics: typos fail before anything loads
     ref_spec = parse_reference(str(reference))
-    check_extractor(feature)
-    translator = load_translator(target, offline=offline)
+    if feature is not None:
+        check_extractor(feature)
+    dev = evaluation_device(target, device)
+    loaded = load_target(target, device=dev, offline=offline)  # a name is opened once, here
+    translator = as_translator(loaded)
     if translator is not None:  # image-to-image: translate a dataset split instead of sampling
         return translator.evaluate(
             reference=None if str(reference) == DEFAULT_REFERENCE else reference, metrics=metrics,
@@ -84,11 +97,10 @@ def evaluate(
             batch_size=batch_size, device=device, precision=precision, baseline=baseline,
             metric_settings=metric_settings, progress=progress)
     names = parse_metrics(metrics)
-    settings = _settings_for(names, metric_settings)
+    settings = settings_for(names, metric_settings)
     chosen = {name: build_metric(name, settings.get(name)) for name in names}
     show = sys.stderr.isatty() if progress is None else progress
-    dev = _model_device(target) if str(device) == "auto" else None
-    dev = dev or select_device(str(device))
+    feature = feature or default_feature(ref_spec.dataset)
 
     extractor = load_extractor(feature, weights=None if feature_weights is None else str(feature_weights), device=dev)
     if precision == "auto":
@@ -99,10 +111,10 @@ def evaluate(
 
     tick = time.perf_counter()
     source = resolve_target(target, size=extractor.input_size, channels=extractor.input_channels, device=dev,
-                            offline=offline)
+                            offline=offline, loaded=loaded)
     n_fake = source.count(int(num_samples))
     labelled = [name for name, metric in chosen.items() if _needs_labels(metric)]
-    fake_labels = _class_labels(source, n_fake, job.seed, labelled, extractor) if labelled else None
+    fake_labels = _class_labels(source, n_fake, job.seed, labelled, extractor, ref_spec.dataset) if labelled else None
     fake, _ = job.features(source, n_fake, "generating" if source.length is None else "target images")
     seconds["target"] = time.perf_counter() - tick
 
@@ -110,7 +122,7 @@ def evaluate(
     needs_reference = any(m.needs_reference for m in chosen.values())
     real, ref_cached, n_ref = None, False, 0
     if needs_reference:  # IS alone looks at the generated images only
-        ref_source = ref_spec.source(size=extractor.input_size, channels=extractor.input_channels)
+        ref_source = reference_source(ref_spec, size=extractor.input_size, channels=extractor.input_channels)
         n_ref = ref_source.count(int(num_samples))
         real, ref_cached = job.features(ref_source, n_ref, "reference")
     seconds["reference"] = time.perf_counter() - tick
@@ -181,40 +193,18 @@ class _Job:
             hit = eval_cache.load_features(key)
             if hit is not None and len(hit) == n:
                 return hit, True
-        batches = _counted(source.batches(n, self.batch_size, self.seed), n, label, self.progress)
+        batches = counted(source.batches(n, self.batch_size, self.seed), n, label, self.progress)
         features = extract(batches, self.extractor, precision=self.precision)
         if key is not None:
             eval_cache.save_features(key, features, {**source.description, "n": n, "extractor": self.extractor.name})
         return features, False
 
 
-def _settings_for(names: list[str], metric_settings: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
-    """``metric_settings`` as a dict, refusing settings of metrics that are not being computed."""
-    settings = dict(metric_settings or {})
-    unknown = sorted(set(settings) - set(names))
-    if unknown:
-        raise UsageError(f"settings given for metric(s) not being computed: {', '.join(unknown)}")
-    return settings
-
-
-def _counted(batches: Iterator[Tensor], total: int, label: str, enabled: bool) -> Iterator[Tensor]:
-    """Pass batches through, advancing a tqdm bar (on stderr) by the images in each."""
-    if not enabled:
-        yield from batches
-        return
-    from tqdm.auto import tqdm
-
-    with tqdm(total=total, desc=label, unit="img", leave=False, file=sys.stderr, dynamic_ncols=True) as bar:
-        for batch in batches:
-            yield batch
-            bar.update(int(batch.shape[0]))
-
-
 def _baselines(job: _Job, chosen: dict[str, Metric], base_spec: ReferenceSpec, ref_spec: ReferenceSpec,
                real: Features | None, n_fake: int, n_ref: int) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Real-vs-real values: ``n_fake`` images of the other split scored like a model, cached per metric."""
     extractor = job.extractor
-    source = base_spec.source(size=extractor.input_size, channels=extractor.input_channels)
+    source = reference_source(base_spec, size=extractor.input_size, channels=extractor.input_channels)
     n_base = source.count(n_fake)
     found: dict[str, dict[str, float]] = {}
     base: Features | None = None
@@ -255,13 +245,15 @@ def _compute(metric: Metric, fake: Features, real: Features | None, labels: Tens
     return metric.compute(fake, reference, seed=seed)
 
 
-def _class_labels(source: ImageSource, n: int, seed: int, names: list[str], extractor: FeatureExtractor) -> Tensor:
+def _class_labels(source: ImageSource, n: int, seed: int, names: list[str], extractor: FeatureExtractor,
+                  dataset: str | None) -> Tensor:
     """The class of each image ``source`` yields, checked against the classifier, before any is made."""
     wanted = ", ".join(names)
     what = source.description.get("name") or source.description.get("path") or "this target"
     if not extractor.num_classes:
-        raise UsageError(f"{wanted} needs a classifier, and feature extractor '{extractor.name}' has none; "
-                         f"use --feature fmnist-cnn")
+        classifier = default_classifier(dataset)
+        hint = f"use --feature {classifier}" if classifier else "use a feature extractor with a class head"
+        raise UsageError(f"{wanted} needs a classifier, and feature extractor '{extractor.name}' has none; {hint}")
     labels = source.labels(n, seed)
     if labels is None:
         raise UsageError(f"{wanted} needs images made for known classes, and {what} has none "
@@ -281,7 +273,7 @@ def _labelled_baselines(job: _Job, chosen: dict[str, Metric], ref_spec: Referenc
     accuracy on the reference (held-out test images by default) is what a generator can hope for.
     """
     extractor = job.extractor
-    source = ref_spec.source(size=extractor.input_size, channels=extractor.input_channels)
+    source = reference_source(ref_spec, size=extractor.input_size, channels=extractor.input_channels)
     n = source.count(n_fake)
     labels = source.labels(n, job.seed)
     if labels is None or source.num_classes != extractor.num_classes:
@@ -304,15 +296,6 @@ def _rows(chosen: dict[str, Metric], values: dict[str, dict[str, float]], base_v
                 settings=metric.effective_settings(n_fake, n_ref),
             ))
     return rows
-
-
-def _model_device(target: Any) -> torch.device | None:
-    """A model passed in stays where it is unless a device is asked for."""
-    model = getattr(target, "model", target)
-    if isinstance(model, torch.nn.Module):
-        parameter = next(model.parameters(), None)
-        return parameter.device if parameter is not None else None
-    return None
 
 
 def _domain_notes(extractor: FeatureExtractor, ref_spec: ReferenceSpec) -> list[str]:

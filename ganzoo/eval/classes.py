@@ -3,8 +3,9 @@
 A conditional generator asked for "Sneaker" should draw something a good classifier calls a
 sneaker; a translator from sneakers to boots should draw boots. Both are measured the same way:
 the share of images whose predicted class is the intended one, with a classifier from the
-metrics registry (``fmnist-cnn`` by default, 93% accurate on real Fashion-MNIST test images, so
-real data sets the ceiling).
+features registry: the dataset's own (its metadata's ``"classifier"``), else the one the
+``class-accuracy`` metric names (for Fashion-MNIST ``fmnist-cnn``, 93% accurate on its real test
+images, so real data sets the ceiling).
 
     >>> class_agreement(images, torch.full((len(images),), 7)).accuracy   # doctest: +SKIP
     0.94
@@ -24,11 +25,15 @@ from ganzoo.errors import UsageError
 
 
 @torch.no_grad()
-def predict_classes(images: Tensor, *, classifier: str = "fmnist-cnn", batch_size: int = 500,
-                    device: str | torch.device = "cpu") -> Tensor:
-    """The classifier's predicted class of each image in [-1, 1], as a ``[N]`` long tensor."""
+def predict_classes(images: Tensor, *, classifier: str | None = None, batch_size: int = 500,
+                    device: str | torch.device = "cpu", dataset: str | None = None) -> Tensor:
+    """The classifier's predicted class of each image in [-1, 1], as a ``[N]`` long tensor.
+
+    ``classifier=None`` is :func:`~ganzoo.eval.names.default_classifier` of ``dataset``.
+    """
     from ganzoo.eval.features import load_extractor
 
+    classifier = _classifier(classifier, dataset)
     extractor = load_extractor(classifier, device=device)
     if not getattr(extractor, "num_classes", 0):
         raise UsageError(f"feature extractor '{classifier}' has no classifier head; pick one with classes")
@@ -50,8 +55,18 @@ class ClassAgreement:
     count: int
 
 
-def class_agreement(images: Tensor, labels: Tensor | int, *, classifier: str = "fmnist-cnn",
-                    device: str | torch.device = "cpu") -> ClassAgreement:
+def _classifier(classifier: str | None, dataset: str | None) -> str:
+    from ganzoo.eval.names import default_classifier
+
+    chosen = classifier or default_classifier(dataset)
+    if not chosen:
+        raise UsageError(f"no classifier named, and {f'dataset {dataset!r}' if dataset else 'no dataset'} "
+                         f"declares one; pass classifier=")
+    return chosen
+
+
+def class_agreement(images: Tensor, labels: Tensor | int, *, classifier: str | None = None,
+                    device: str | torch.device = "cpu", dataset: str | None = None) -> ClassAgreement:
     """How often ``classifier`` predicts ``labels`` (one per image, or one for all) on ``images``."""
     if images.shape[0] == 0:
         raise UsageError("class accuracy needs at least one image")
@@ -60,7 +75,7 @@ def class_agreement(images: Tensor, labels: Tensor | int, *, classifier: str = "
         wanted = wanted.expand(images.shape[0])
     if wanted.numel() != images.shape[0]:
         raise UsageError(f"got {images.shape[0]} images but {wanted.numel()} labels")
-    predicted = predict_classes(images, classifier=classifier, device=device)
+    predicted = predict_classes(images, classifier=_classifier(classifier, dataset), device=device)
     hits = (predicted == wanted.cpu()).float()
     per_class = {int(c): hits[wanted == c].mean().item() for c in wanted.unique()}
     return ClassAgreement(accuracy=hits.mean().item(), per_class=per_class, count=int(hits.numel()))

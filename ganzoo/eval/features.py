@@ -6,9 +6,9 @@ features (for FID, KID, precision/recall) and class logits (for the Inception Sc
 ``forward`` returns the features alone and it has a ``num_features`` attribute, so an extractor
 also works as torchmetrics' custom ``feature=`` module.
 
-Extractors are registered in the metrics registry with ``metadata={"role": "feature-extractor"}``
-(a registry kind of their own would need a new hook; the role keeps them beside the metrics
-that use them, and ``ganzoo list metrics`` shows both); :func:`load_extractor` builds one by name.
+Extractors are a registry kind of their own (``register_features``; ``ganzoo list features``);
+:func:`load_extractor` builds one by name. Which one a dataset is scored with by default is the
+dataset's metadata (:func:`ganzoo.eval.names.default_feature`).
 
     >>> extractor = load_extractor("fmnist-cnn")            # doctest: +SKIP
     >>> feats, logits = extractor.features_and_logits(images)  # [N, 128], [N, 10]
@@ -136,7 +136,7 @@ def load_extractor(name: str, *, weights: str | None = None, device: str | torch
 
 def autocast_for(precision: str, device: torch.device) -> tuple[str, ContextManager[Any]]:
     """Resolve ``auto|fp32|bf16`` on ``device``: the name used and the context to run in."""
-    from ganzoo.train.devices import resolve_precision
+    from ganzoo.devices import resolve_precision
 
     if precision not in ("auto", "fp32", "bf16"):
         raise UsageError(f"unknown precision {precision!r} for feature extraction; use auto, fp32 or bf16")

@@ -2,7 +2,7 @@
 
 A metric compares the features of generated images with those of real ones (or, for the
 Inception Score, looks at the generated images' logits alone). It is registered in the metrics
-registry with ``metadata={"role": "metric", "outputs": [...], "aliases": [...]}`` and its target
+registry with ``metadata={"outputs": [...], "aliases": [...]}`` and its target
 is a :class:`Metric` subclass; ``--metrics fid,kid,is,pr`` picks them by name or alias
 (:func:`ganzoo.eval.names.parse_metrics`).
 """
@@ -55,7 +55,7 @@ class Metric:
 
 def build_metric(name: str, settings: Mapping[str, Any] | None = None) -> Metric:
     """The metric object registered as ``name``, with ``settings`` overriding its defaults."""
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     spec = get_registry("metrics").get(name)
     cls = spec.load()

@@ -1,22 +1,22 @@
 """Everything a user types to ``ganzoo eval``, checked without importing torch.
 
-``--metrics fid,kid,is,pr``, ``--reference fashion-mnist:test`` (or a folder) and ``--feature
-fmnist-cnn`` are parsed here against the registries, so a typo is a one-line usage error before
-any model, dataset or network loads.
+``--metrics fid,kid,is,pr`` (and an image-to-image model's ``l1,fid,class-accuracy``),
+``--reference fashion-mnist:test`` (or a folder) and ``--feature`` are parsed here against the
+registries, so a typo is a one-line usage error before any model, dataset or network loads. Which
+feature extractor and classifier a dataset is scored with by default is asked of the dataset here
+too (:func:`default_feature`, :func:`default_classifier`): the core names no extractor.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ganzoo.errors import UsageError
 
 if TYPE_CHECKING:
-    from ganzoo.eval.sources import ImageSource
     from ganzoo.registry import Spec
 
 #: What ``--metrics`` means when not given.
@@ -25,11 +25,19 @@ REFERENCE_HELP = "DATASET:SPLIT (e.g. fashion-mnist:test) or a folder of images"
 
 
 # -- --metrics -------------------------------------------------------------------------------------
-def metric_specs() -> list["Spec"]:
-    """Registry entries whose role is ``metric`` (feature extractors share the registry)."""
-    from ganzoo.registry import get_registry
+#: The class-fidelity metric (the same name for class-conditional generators and translators).
+CLASS_ACCURACY = "class-accuracy"
+#: Names only translators take (``class-accuracy`` and its aliases come from the metrics registry).
+TRANSLATION_METRICS = {"l1": "l1", "classes": CLASS_ACCURACY}
+#: What ``metrics=None`` means for an image-to-image model.
+DEFAULT_TRANSLATION_METRICS = ("l1", "fid", CLASS_ACCURACY)
 
-    return [s for s in get_registry("metrics") if s.metadata.get("role", "metric") == "metric"]
+
+def metric_specs() -> list["Spec"]:
+    """Registry entries of every installed metric."""
+    from ganzoo.plugins import get_registry
+
+    return list(get_registry("metrics"))
 
 
 def _aliases() -> dict[str, str]:
@@ -52,44 +60,76 @@ def choices_text() -> str:
     return ", ".join(parts)
 
 
-def parse_metrics(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
+def parse_metrics(text: str | list[str] | tuple[str, ...] | None, *, translator: bool = False) -> list[str]:
     """Registry names of the metrics in ``"fid,kid,is,pr"`` (or a list), in order, without repeats.
+
+    The one parser of metric names: ``translator=True`` reads an image-to-image model's list,
+    which also takes ``l1`` (and ``classes`` for ``class-accuracy``) and defaults to
+    ``l1,fid,class-accuracy``.
 
     >>> parse_metrics("fid, pr")          # doctest: +SKIP
     ['fid', 'precision-recall']
+    >>> parse_metrics("l1,fid,acc", translator=True)     # doctest: +SKIP
+    ['l1', 'fid', 'class-accuracy']
     """
     if text is None:
-        return list(DEFAULT_METRICS)
+        return list(DEFAULT_TRANSLATION_METRICS if translator else DEFAULT_METRICS)
     items = text.split(",") if isinstance(text, str) else [str(t) for t in text]
     wanted = [item.strip().lower() for item in items if item.strip()]
+    choices = f"l1, {choices_text()}" if translator else choices_text()
     if not wanted:
-        raise UsageError(f"no metrics given; choose from: {choices_text()}")
+        raise UsageError(f"no metrics given; choose from: {choices}")
     table = _aliases()
+    extra = TRANSLATION_METRICS if translator else {}
     names: list[str] = []
     for item in wanted:
         if item == "all":  # metrics that need class labels apply to some models only: ask by name
-            candidates = list(DEFAULT_METRICS) + [s.name for s in metric_specs() if not s.metadata.get("needs_labels")]
+            candidates = (["l1", CLASS_ACCURACY] if translator else []) + list(DEFAULT_METRICS) + \
+                [s.name for s in metric_specs() if not s.metadata.get("needs_labels")]
+        elif item in extra:
+            candidates = [extra[item]]
         elif item in table:
             candidates = [table[item]]
         else:
-            close = difflib.get_close_matches(item, list(table), n=1, cutoff=0.5)
+            known = [*extra, CLASS_ACCURACY, "fid", "kid"] if translator else list(table)
+            close = difflib.get_close_matches(item, known, n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            raise UsageError(f"unknown metric '{item}'; {hint}choose from: {choices_text()}")
+            raise UsageError(f"unknown metric '{item}'; {hint}choose from: {choices}")
         names.extend(c for c in candidates if c not in names)
     return names
 
 
-# -- --feature --------------------------------------------------------------------------------------
-def extractor_specs() -> list["Spec"]:
-    """Registry entries of every installed feature extractor."""
-    from ganzoo.registry import get_registry
+def parse_translation_metrics(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """``parse_metrics(text, translator=True)``: ``"l1,fid,acc"`` -> ``["l1", "fid", "class-accuracy"]``."""
+    return parse_metrics(text, translator=True)
 
-    return [s for s in get_registry("metrics") if s.metadata.get("role") == "feature-extractor"]
+
+def check_metric_names(text: str | list[str] | tuple[str, ...] | None) -> None:
+    """A ``--metrics`` value is valid for generators or for translators (checked before loading a model)."""
+    try:
+        parse_metrics(text)
+    except UsageError:
+        items = text.split(",") if isinstance(text, str) else [str(t) for t in text or ()]
+        if not any(item.strip().lower() in TRANSLATION_METRICS for item in items):
+            raise  # a generator's metric list: keep its own message
+        parse_metrics(text, translator=True)
+
+
+# -- --feature --------------------------------------------------------------------------------------
+#: What a dataset that declares no feature extractor (or no dataset at all) is scored with.
+GENERIC_FEATURE = "inception"
+
+
+def extractor_specs() -> list["Spec"]:
+    """Registry entries of every installed feature extractor (the ``features`` registry)."""
+    from ganzoo.plugins import get_registry
+
+    return list(get_registry("features"))
 
 
 def check_extractor(name: str) -> "Spec":
     """The registry entry of feature extractor ``name``; a usage error naming the choices otherwise."""
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     specs = {s.name: s for s in extractor_specs()}
     if name in specs:
@@ -100,6 +140,48 @@ def check_extractor(name: str) -> "Spec":
     close = difflib.get_close_matches(name, list(specs), n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'? " if close else ""
     raise UsageError(f"unknown feature extractor '{name}'; {hint}choose one of: {names}")
+
+
+def _dataset_metadata(dataset: str | None) -> Mapping[str, Any]:
+    from ganzoo.plugins import get_registry
+
+    registry = get_registry("datasets")
+    if not dataset or dataset not in registry:
+        return {}
+    return registry.get(dataset).metadata
+
+
+def default_feature(dataset: str | None) -> str:
+    """The feature extractor a dataset is scored with by default: the one its registry metadata
+    names (``"feature"``), else :data:`GENERIC_FEATURE`. The one place this is decided.
+
+    >>> default_feature("fashion-mnist"), default_feature("cifar10")     # doctest: +SKIP
+    ('fmnist-cnn', 'inception')
+    """
+    return str(_dataset_metadata(dataset).get("feature") or GENERIC_FEATURE)
+
+
+def feature_for(feature: str | None, reference: str | Path | None, dataset: Any = None) -> str:
+    """``feature``, or when it is empty the default of the dataset ``reference`` names
+    (``DATASET:SPLIT``), else of ``dataset`` (a folder reference, during training: the training set's)."""
+    if feature:
+        return str(feature)
+    spec = parse_reference(str(reference)) if reference else None
+    return default_feature((spec.dataset if spec is not None else None) or
+                           (dataset if isinstance(dataset, str) else None))
+
+
+def default_classifier(dataset: str | None) -> str | None:
+    """The classifier that judges class accuracy on ``dataset``: its metadata's ``"classifier"``,
+    else the one the ``class-accuracy`` metric's metadata names (``None`` when neither does)."""
+    from ganzoo.plugins import get_registry
+
+    named = _dataset_metadata(dataset).get("classifier")
+    if named:
+        return str(named)
+    metrics = get_registry("metrics")
+    fallback = metrics.get(CLASS_ACCURACY).metadata.get("classifier") if CLASS_ACCURACY in metrics else None
+    return str(fallback) if fallback else None
 
 
 # -- --reference and DATASET:SPLIT targets -----------------------------------------------------------
@@ -119,37 +201,20 @@ class ReferenceSpec:
             return {"kind": "dataset", "dataset": self.dataset, "split": self.split}
         return {"kind": "folder", "path": str(self.folder)}
 
-    def source(self, *, size: int, channels: int) -> "ImageSource":
-        """The images (folders are read at ``size`` and ``channels``); imports torch."""
-        from ganzoo.eval.sources import dataset_source, folder_source
-
-        if self.folder is not None:
-            return folder_source(self.folder, size=size, channels=channels)
-        dataset = _built_dataset(str(self.dataset), str(self.split))
-        return dataset_source(dataset, self.describe(), cacheable=True)
-
     def baseline(self) -> "ReferenceSpec | None":
         """The other split of the same dataset (train for test, test for train), for real-vs-real."""
         if self.dataset is None:
             return None
-        from ganzoo.registry import get_registry
+        from ganzoo.plugins import get_registry
 
         splits = list(get_registry("datasets").get(self.dataset).metadata.get("splits") or [])
         other = "train" if self.split != "train" else "test"
         return ReferenceSpec(self.dataset, other) if other in splits else None
 
 
-@functools.lru_cache(maxsize=4)
-def _built_dataset(name: str, split: str) -> Any:
-    """Dataset splits, kept for the process: evaluating several models reads Fashion-MNIST once."""
-    from ganzoo.data import build_dataset
-
-    return build_dataset(name, split)
-
-
 def parse_dataset_split(text: str, *, what: str = "--reference") -> ReferenceSpec | None:
     """``fashion-mnist:test`` -> ReferenceSpec; ``None`` when ``text`` names no registered dataset."""
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     name, sep, split = text.partition(":")
     registry = get_registry("datasets")

@@ -119,9 +119,9 @@ def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
 
     import torch
 
-    import ganzoo
+    from ganzoo.version import __version__
 
-    versions = {"ganzoo": ganzoo.__version__, "torch": torch.__version__.split("+")[0]}
+    versions = {"ganzoo": __version__, "torch": torch.__version__.split("+")[0]}
     for dist in ("torchmetrics", *extra):
         try:
             versions[dist] = metadata.version(dist)

@@ -1,13 +1,15 @@
 """Where images come from: a generator, a dataset split, a folder of images, or a tensor.
 
 ``ganzoo eval TARGET`` accepts a zoo name, an ``hf:`` name, a checkpoint folder, a training run
-directory, a folder of images or ``DATASET:SPLIT``; :func:`resolve_target` turns each into an
+directory, a folder of images or ``DATASET:SPLIT``; :func:`load_target` opens the models among
+them through :func:`ganzoo.hub.resolve.open_model` and :func:`resolve_target` turns each into an
 :class:`ImageSource`. ``--reference`` is parsed by :func:`ganzoo.eval.names.parse_reference`
-(no torch), then becomes a source through :meth:`~ganzoo.eval.names.ReferenceSpec.source`.
+(no torch), then becomes a source through :func:`reference_source`.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -15,7 +17,8 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import CheckpointError, UsageError
+from ganzoo.errors import UsageError
+from ganzoo.eval.names import ReferenceSpec
 
 
 @dataclass
@@ -147,76 +150,112 @@ class _TensorImages:
         return {"image": self.images[index]}
 
 
-# -- what ``ganzoo eval TARGET`` evaluates -------------------------------------------------------
-def resolve_target(target: Any, *, size: int, channels: int, device: torch.device, offline: bool = False) -> ImageSource:
-    """An :class:`ImageSource` for a model object, image tensor, or any name ``ganzoo eval`` accepts.
+# -- reference specs --------------------------------------------------------------------------------
+def reference_source(spec: ReferenceSpec, *, size: int, channels: int) -> ImageSource:
+    """The images of a parsed ``--reference`` (folders are read at ``size`` and ``channels``)."""
+    if spec.folder is not None:
+        return folder_source(spec.folder, size=size, channels=channels)
+    dataset = _built_dataset(str(spec.dataset), str(spec.split))
+    return dataset_source(dataset, spec.describe(), cacheable=True)
 
-    Folders are told apart by their ``config.json``: ``"format": "ganzoo-checkpoint"`` is a
-    checkpoint folder, ``"ganzoo-run"`` a training run; a folder without one holds images.
+
+@functools.lru_cache(maxsize=4)
+def _built_dataset(name: str, split: str) -> Any:
+    """Dataset splits, kept for the process: evaluating several models reads Fashion-MNIST once."""
+    from ganzoo.data import build_dataset
+
+    return build_dataset(name, split)
+
+
+# -- what ``ganzoo eval TARGET`` evaluates -------------------------------------------------------
+@dataclass
+class LoadedTarget:
+    """A model among ``ganzoo eval`` targets, loaded once: the model, its provenance, its config.
+
+    ``dataset`` and ``dataset_options`` are what it was trained on, when its config records them.
+    """
+
+    model: Any
+    description: dict[str, Any]
+    config: dict[str, Any]
+
+    @property
+    def dataset(self) -> str | None:
+        return _recorded_dataset(self.config)[0]
+
+    @property
+    def dataset_options(self) -> dict[str, Any]:
+        return _recorded_dataset(self.config)[1]
+
+
+def _recorded_dataset(config: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The training dataset a checkpoint config (``training.dataset``) or a run config (``dataset``) records."""
+    recorded = config.get("dataset") if "dataset" in config else (config.get("training") or {}).get("dataset")
+    recorded = recorded if isinstance(recorded, dict) else {"name": recorded}
+    name = recorded.get("name")
+    return (str(name) if name else None), dict(recorded.get("options") or {})
+
+
+def load_target(target: Any, *, device: "torch.device | str | None" = None,
+                offline: bool = False) -> LoadedTarget | None:
+    """The model ``target`` is or names, loaded through :func:`ganzoo.hub.resolve.open_model`;
+    ``None`` for images (a tensor, a folder of images, ``DATASET:SPLIT``).
+
+    Which names are models (zoo, ``hf:``, checkpoint and run folders) is the resolver's decision;
+    a folder that is neither a checkpoint nor a run holds images.
     """
     if isinstance(target, Tensor):
-        return tensor_source(target)
+        return None
     if isinstance(target, nn.Module):
-        return generator_source(target.to(device), {"kind": "model", "class": type(target).__name__})
+        return LoadedTarget(target, {"kind": "model", "class": type(target).__name__}, {})
     if hasattr(target, "model") and hasattr(target, "config"):  # a PretrainedGAN
-        return generator_source(target.model.to(device), _pretrained_description(target))
+        return LoadedTarget(target.model, describe_pretrained(target), dict(target.config or {}))
     if not isinstance(target, (str, Path)):
         raise UsageError(f"cannot evaluate a {type(target).__name__}; pass a model, images or a name")
+    from ganzoo.folders import folder_kind
+    from ganzoo.hub.resolve import open_model
+
     text = str(target)
     path = Path(text).expanduser()
     if path.is_dir():
-        kind = _folder_kind(path)
-        if kind == "run":
-            return _run_source(path, device)
-        if kind == "checkpoint":
-            return _pretrained_source(str(path), device, offline)
-        return folder_source(path, size=size, channels=channels)
-    if not text.startswith("hf:") and ":" in text:
+        if folder_kind(path, strict=True) == "other":
+            return None  # a folder of images
+    elif not text.startswith("hf:") and ":" in text:
         from ganzoo.eval.names import parse_dataset_split
 
-        spec = parse_dataset_split(text, what="target")
-        if spec is not None:
-            return spec.source(size=size, channels=channels)
-    return _pretrained_source(text, device, offline)
+        if parse_dataset_split(text, what="target") is not None:
+            return None  # DATASET:SPLIT
+    opened = open_model(str(path) if path.is_dir() else text, device=device, offline=offline)
+    return LoadedTarget(opened.model, dict(opened.provenance), dict(opened.config))
 
 
-def _folder_kind(path: Path) -> str:
-    from ganzoo.folders import folder_kind
+def resolve_target(target: Any, *, size: int, channels: int, device: torch.device, offline: bool = False,
+                   loaded: LoadedTarget | None = None) -> ImageSource:
+    """An :class:`ImageSource` for a model object, image tensor, or any name ``ganzoo eval`` accepts.
 
-    kind = folder_kind(path, strict=True)
-    return "images" if kind == "other" else kind
+    ``loaded`` is the model :func:`load_target` already loaded from ``target``, if any.
+    """
+    if isinstance(target, Tensor):
+        return tensor_source(target)
+    if loaded is None:
+        loaded = load_target(target, device=device, offline=offline)
+    if loaded is not None:
+        return generator_source(loaded.model.to(device), loaded.description)
+    text = str(target)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return folder_source(path, size=size, channels=channels)
+    from ganzoo.eval.names import parse_dataset_split
+
+    spec = parse_dataset_split(text, what="target")
+    assert spec is not None  # load_target returns None for names only when they are DATASET:SPLIT
+    return reference_source(spec, size=size, channels=channels)
 
 
-def _pretrained_description(pretrained: Any) -> dict[str, Any]:
+def describe_pretrained(pretrained: Any) -> dict[str, Any]:
+    """The provenance of a ``load_pretrained`` result passed in as an object (names get
+    :attr:`ganzoo.hub.resolve.OpenedModel.provenance`, the same fields)."""
     config = getattr(pretrained, "config", {}) or {}
     return {"kind": "pretrained", "name": getattr(pretrained, "name", None),
             "source": getattr(pretrained, "source", None),
             "architecture": (config.get("architecture") or {}).get("name")}
-
-
-def _pretrained_source(name: str, device: torch.device, offline: bool) -> ImageSource:
-    from ganzoo.hub.pretrained import load_pretrained
-
-    pretrained = load_pretrained(name, offline=offline, device=device)
-    return generator_source(pretrained.model, _pretrained_description(pretrained))
-
-
-def _run_source(run_dir: Path, device: torch.device) -> ImageSource:
-    try:
-        from ganzoo.train.rundir import load_run
-    except ImportError as exc:
-        raise CheckpointError(
-            f"{run_dir} is a training run, and this ganzoo cannot load runs ({exc}); export it with "
-            f"'ganzoo export {run_dir} OUT' and evaluate OUT"
-        ) from None
-    loaded = load_run(run_dir, device=device)
-    model = loaded[0] if isinstance(loaded, tuple) else loaded
-    config = loaded[1] if isinstance(loaded, tuple) and len(loaded) > 1 else {}
-    return generator_source(model.to(device), _run_description(run_dir, config))
-
-
-def _run_description(run_dir: Path, config: dict[str, Any]) -> dict[str, Any]:
-    """The provenance of a model loaded from a training run (``load_run``'s config)."""
-    loaded = config.get("loaded") or {}
-    return {"kind": "run", "path": str(run_dir), "architecture": (config.get("architecture") or {}).get("name"),
-            "checkpoint": loaded.get("checkpoint"), "step": loaded.get("step"), "ema": loaded.get("ema")}

@@ -19,8 +19,8 @@ would score -- a translator should beat it.
     >>> results = evaluate_translation(model, dataset="edges2fashion", metrics="l1,fid")   # doctest: +SKIP
     >>> results["L1"], results.get("FID").baseline, results.provenance["copy_input"]       # doctest: +SKIP
 
-Metric names and finding translators among ``ganzoo eval`` targets live in
-:mod:`ganzoo.eval.translators` (torch-free); the passes over the split in
+Metric names live in :mod:`ganzoo.eval.names` (torch-free), finding translators among
+``ganzoo eval`` targets in :mod:`ganzoo.eval.translators`, the passes over the split in
 :mod:`ganzoo.eval.translation_data`.
 """
 
@@ -34,11 +34,21 @@ from typing import Any, Mapping
 import torch
 
 from ganzoo.errors import UsageError
-from ganzoo.eval.api import DEFAULT_BATCH_SIZE, DEFAULT_FEATURE, DEFAULT_NUM_SAMPLES, _model_device, _settings_for
 from ganzoo.eval.features import autocast_for, load_extractor
 from ganzoo.eval.metrics import build_metric
-from ganzoo.eval.names import check_extractor
+from ganzoo.eval.names import (  # noqa: F401  (importable from here, as before)
+    CLASS_ACCURACY,
+    DEFAULT_TRANSLATION_METRICS,
+    TRANSLATION_METRICS,
+    check_extractor,
+    check_metric_names,
+    default_classifier,
+    default_feature,
+    parse_metrics,
+    parse_translation_metrics,
+)
 from ganzoo.eval.results import EvalResults, MetricValue, checkpoint_metrics, library_versions
+from ganzoo.eval.settings import DEFAULT_BATCH_SIZE, DEFAULT_NUM_SAMPLES, evaluation_device, settings_for
 from ganzoo.eval.sources import sample_indices
 from ganzoo.eval.translation_data import (
     class_accuracy,
@@ -47,15 +57,6 @@ from ganzoo.eval.translation_data import (
     other_split,
     target_features,
     translate_split,
-)
-from ganzoo.eval.translators import (  # noqa: F401  (importable from here, as before)
-    CLASS_ACCURACY,
-    DEFAULT_TRANSLATION_METRICS,
-    TRANSLATION_METRICS,
-    Translator,
-    check_metric_names,
-    load_translator,
-    parse_translation_metrics,
 )
 from ganzoo.translation import check_direction, directions_of, is_paired, is_translator
 
@@ -88,9 +89,9 @@ def evaluate_translation(
     metrics: str | list[str] | tuple[str, ...] | None = None,
     directions: str | list[str] | tuple[str, ...] | None = None,
     num_samples: int = DEFAULT_NUM_SAMPLES,
-    feature: str = DEFAULT_FEATURE,
+    feature: str | None = None,
     feature_weights: str | Path | None = None,
-    classifier: str = "fmnist-cnn",
+    classifier: str | None = None,
     seed: int = 0,
     batch_size: int = DEFAULT_BATCH_SIZE,
     device: str | torch.device = "auto",
@@ -107,11 +108,11 @@ def evaluate_translation(
     all the model's directions; each gets its own rows (named ``FID[fmnist-cnn] b2a`` when there
     are several). ``metrics=None`` is ``l1,fid,class-accuracy``, each skipped with a note when
     the data cannot support it (no pairs, no labels); named explicitly, it is an error instead.
+    ``feature`` and ``classifier`` default to the dataset's own
+    (:func:`~ganzoo.eval.names.default_feature`, :func:`~ganzoo.eval.names.default_classifier`).
 
     >>> evaluate_translation(model, dataset="edges2fashion", num_samples=2000)["L1"]   # doctest: +SKIP
     """
-    from ganzoo.train.devices import select_device
-
     started = time.perf_counter()
     model = getattr(model, "model", model)
     if not is_translator(model):
@@ -119,14 +120,16 @@ def evaluate_translation(
     if int(num_samples) < 2:
         raise UsageError(f"--num-samples must be at least 2, got {num_samples}")
     explicit = metrics is not None
-    names = parse_translation_metrics(metrics)
-    settings = _settings_for(names, metric_settings)
+    names = parse_metrics(metrics, translator=True)
+    settings = settings_for(names, metric_settings)
     chosen = [check_direction(model, d)
               for d in ([directions] if isinstance(directions, str) else directions or directions_of(model))]
     data, data_name, split = open_split(dataset, split, dataset_options)
+    feature = feature or default_feature(data_name)
+    classifier = classifier or default_classifier(data_name)
     paired = is_paired(data, model)
     feature_metrics = {n: build_metric(n, settings.get(n)) for n in names if n not in ("l1", CLASS_ACCURACY)}
-    dev = (_model_device(model) if str(device) == "auto" else None) or select_device(str(device))
+    dev = evaluation_device(model, device)
     model.to(dev)
     notes: list[str] = []
     extractor = None
@@ -137,7 +140,7 @@ def evaluate_translation(
                                    device=dev)
         precision_used, _ = autocast_for(extractor.default_precision if precision == "auto" else precision, dev)
     judge = None
-    if CLASS_ACCURACY in names:
+    if CLASS_ACCURACY in names and classifier is not None:
         judge = extractor if extractor is not None and classifier == feature and feature_weights is None else \
             load_extractor(check_extractor(classifier).name, device=dev)
     show = sys.stderr.isatty() if progress is None else progress
@@ -164,6 +167,10 @@ def evaluate_translation(
                                         settings={"direction": direction, "pixel_range": [0, 1]}))
                 copied[rows[-1].name] = got.l1_copy
             elif name == CLASS_ACCURACY:
+                if judge is None:
+                    _cannot(explicit, notes, f"class accuracy needs a classifier, and {_label(data_name)} "
+                                             f"declares none")
+                    continue
                 labels = judge_labels(data, index, direction, judge)
                 if labels is None:
                     _cannot(explicit, notes, f"class accuracy needs labels of classes that {classifier} knows, "

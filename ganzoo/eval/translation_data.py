@@ -18,8 +18,9 @@ import torch
 from torch import Tensor
 
 from ganzoo.errors import CheckpointError, UsageError
-from ganzoo.eval.api import _counted
 from ganzoo.eval.features import FeatureExtractor, Features, extract
+from ganzoo.eval.names import ReferenceSpec, parse_dataset_split
+from ganzoo.eval.settings import counted
 from ganzoo.eval.sources import sample_indices
 from ganzoo.translation import data_keys, take, translate
 
@@ -33,7 +34,6 @@ def open_split(dataset: Any, split: str, options: Mapping[str, Any] | None) -> t
         info = getattr(dataset, "info", None)
         return dataset, getattr(info, "name", None), str(getattr(info, "split", split))
     from ganzoo.data import build_dataset
-    from ganzoo.eval.names import parse_dataset_split
 
     name = str(dataset)
     if ":" in name:  # DATASET:SPLIT, checked against the registry (never None with a colon)
@@ -53,8 +53,7 @@ def other_split(name: str | None, split: str, options: Mapping[str, Any] | None)
         return None
     from ganzoo.data import build_dataset
     from ganzoo.errors import GanzooError
-    from ganzoo.eval.names import ReferenceSpec
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     if name not in get_registry("datasets"):
         return None
@@ -90,7 +89,7 @@ def translate_split(model: Any, data: Any, index: Tensor, direction: str, extrac
     feats: dict[str, list[Tensor]] = {"outputs": [], "targets": [], "inputs": []}
     logits: dict[str, list[Tensor]] = {"outputs": [], "targets": [], "inputs": []}
     l1_sum, copy_sum, l1_ok, copy_ok = 0.0, 0.0, paired, paired
-    for chunk in _counted(iter(index.split(batch_size)), len(index), f"translating {direction}", show):
+    for chunk in counted(iter(index.split(batch_size)), len(index), f"translating {direction}", show):
         batch = take(data, chunk, (source_key, target_key))
         inputs, targets = batch[source_key].float(), batch[target_key].float()
         outputs = translate(model, inputs, direction, batch_size=batch_size)
@@ -162,7 +161,7 @@ def judge_labels(data: Any, index: Tensor, direction: str, judge: Any) -> Tensor
 
 def _classifier_classes(judge: Any) -> list[str] | None:
     """Class names of a classifier: those of the dataset it was trained on (its ``domain``)."""
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     domain = getattr(judge, "domain", None)
     registry = get_registry("datasets")

@@ -10,6 +10,8 @@ from typing import Any, Mapping
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from ganzoo.hub.config import CheckpointConfig
+
 PIPELINE_TAGS = {
     "unconditional": "unconditional-image-generation",
     "class-conditional": "unconditional-image-generation",
@@ -31,7 +33,7 @@ TEMPLATE = """---
 ## Use it
 {% if directions %}
 ```bash
-pip install ganzoo
+pip install ganzoo{% if plugin_dist %} {{ plugin_dist }}{% endif %}
 {% for d in directions %}ganzoo translate {{ load_as }} input.png -o output.png
 {%- if directions | length > 1 %} --direction {{ d.name }}{% endif %}   # {{ d.words }}
 {% endfor %}```
@@ -47,7 +49,7 @@ Inputs of any size are resized to {{ input_height }}x{{ input_width }} for the m
 larger inputs come out upsampled from the model's resolution.
 {% else %}
 ```bash
-pip install ganzoo
+pip install ganzoo{% if plugin_dist %} {{ plugin_dist }}{% endif %}
 ganzoo pretrained {{ load_as }} sample -n 64 -o samples.png
 {% if example_class %}ganzoo pretrained {{ load_as }} sample --class "{{ example_class }}" -n 16 -o one-class.png   # by name or index
 {% endif %}```
@@ -93,7 +95,11 @@ Outputs are compared with the targets of the test split: L1 is the mean absolute
 shipped classifier assigns to the intended class. `real_vs_real` scores real target images the same way;
 `copy_input` is what returning the input unchanged would score.
 {% endif %}
-## Limitations
+{% if license_note %}## License
+
+{{ license_note }}
+
+{% endif %}## Limitations
 
 GANs reproduce the statistics of their training set, biases included; samples can show
 artefacts and mode collapse. This model generates {{ channels }}x{{ height }}x{{ width }} images like
@@ -104,23 +110,36 @@ Made with [ganzoo](https://github.com/ganzoo/ganzoo) {{ ganzoo_version }}.
 
 
 def build_card(
-    config: Mapping[str, Any], *, name: str | None = None, load_as: str | None = None, license: str = "apache-2.0",
-    samples_note: str | None = None,
+    config: "CheckpointConfig | Mapping[str, Any]", *, name: str | None = None, load_as: str | None = None,
+    license: str | None = None, samples_note: str | None = None,
 ) -> ModelCard:
     """A :class:`ModelCard` describing the checkpoint whose config is ``config``.
 
-    ``name`` titles the card; ``load_as`` is what users type to load it (``hf:owner/repo`` once
-    pushed, the zoo name for bundled models, a folder path otherwise). ``samples_note`` says why
-    the folder has no ``samples.png``, when it has none.
+    ``config`` is a :class:`~ganzoo.hub.config.CheckpointConfig` (or a ``config.json`` mapping,
+    parsed into one). ``name`` titles the card; ``load_as`` is what users type to load it
+    (``hf:owner/repo`` once pushed, the zoo name for bundled models, a folder path otherwise).
+    ``samples_note`` says why the folder has no ``samples.png``, when it has none. ``license``
+    defaults to the licence of the plugin distribution that made the model (apache-2.0 for
+    ganzoo's own families); a third-party family with no declared licence gets ``other``.
     """
-    arch = config["architecture"]
-    training = config.get("training") or {}
-    dataset = (training.get("dataset") or {}).get("name") if isinstance(training.get("dataset"), dict) else training.get("dataset")
-    image = config["image"]
-    metrics = config.get("metrics") or []
+    parsed = CheckpointConfig.of(config)
+    arch = parsed.architecture
+    third_party = arch.distribution not in (None, "", "ganzoo")
+    license_note = None
+    if license is None:
+        license = _distribution_license(arch.distribution) if third_party else "apache-2.0"
+        if license is None:
+            license = "other"
+            license_note = (f"The plugin distribution that made this model ({arch.distribution}) declares no "
+                            f"licence, so none is claimed for these weights; ask its authors.")
+    task = str(parsed.task)
+    training = parsed.training
+    dataset = parsed.dataset_name
+    channels, height, width = parsed.image_shape
+    metrics = parsed.metrics
     eval_results = [
         EvalResult(
-            task_type=PIPELINE_TAGS.get(config["task"], config["task"]),
+            task_type=PIPELINE_TAGS.get(task, task),
             dataset_type=m.get("dataset", dataset or "unknown"),
             dataset_name=m.get("dataset", dataset or "unknown"),
             dataset_split=m.get("split"),
@@ -134,29 +153,29 @@ def build_card(
     card_data = ModelCardData(
         library_name="ganzoo",
         license=license,
-        pipeline_tag=PIPELINE_TAGS.get(config["task"]),
-        tags=sorted({"ganzoo", "gan", arch["name"], "safetensors", config["task"]}),
+        pipeline_tag=PIPELINE_TAGS.get(task),
+        tags=sorted({"ganzoo", "gan", arch.name, "safetensors", task}),
         datasets=[dataset] if dataset else None,
-        model_name=name or arch["name"],
+        model_name=name or arch.name,
         eval_results=eval_results or None,
     )
-    weights = config.get("weights", {})
-    weight_words = f"{weights.get('dtype', 'float32')} safetensors" + (", EMA of the generator" if weights.get("ema") else "")
+    weights = parsed.weights
+    weight_words = f"{weights.dtype} safetensors" + (", EMA of the generator" if weights.ema else "")
     return ModelCard.from_template(
         card_data,
         template_str=TEMPLATE,
-        title=name or arch["name"],
-        summary=_summary(config, arch["name"], dataset),
+        title=name or arch.name,
+        summary=_summary(parsed, dataset),
         load_as=load_as or name or "./path-to-this-folder",
-        architecture=arch["name"],
-        plugin=f"plugin {arch.get('plugin')}, distribution {arch.get('distribution')}",
-        task=config["task"],
-        latent_dim=config["latent"]["dim"],
-        channels=image["channels"],
-        height=image["height"],
-        width=image["width"],
+        architecture=arch.name,
+        plugin=f"plugin {arch.plugin}, distribution {arch.distribution}",
+        task=task,
+        latent_dim=parsed.latent_dim,
+        channels=channels,
+        height=height,
+        width=width,
         weights=weight_words,
-        classes=", ".join(config.get("classes") or []),
+        classes=", ".join(parsed.classes or []),
         dataset=dataset,
         steps=training.get("steps"),
         command=training.get("command"),
@@ -164,26 +183,27 @@ def build_card(
             {"name": m.get("name"), "value": m.get("value"), "details": _metric_details(m)}
             for m in metrics
         ],
-        ganzoo_version=config.get("ganzoo_version", ""),
+        ganzoo_version=parsed.data.get("ganzoo_version", ""),
         samples_note=samples_note,
-        example_class=(config.get("classes") or ["0"])[0] if config.get("num_classes") else None,
-        **_translation_facts(config, summary_dataset=dataset),
+        plugin_dist=arch.distribution if third_party else None,
+        license_note=license_note,
+        example_class=(parsed.classes or ["0"])[0] if parsed.num_classes else None,
+        **_translation_facts(parsed, summary_dataset=dataset),
     )
 
 
-def _translation_facts(config: Mapping[str, Any], *, summary_dataset: str | None) -> dict[str, Any]:
+def _translation_facts(config: CheckpointConfig, *, summary_dataset: str | None) -> dict[str, Any]:
     """Template values for image-to-image checkpoints: directions in words, input shape, picture layout."""
-    if config.get("task") != "image-to-image":
+    if config.task != "image-to-image":
         return {"directions": [], "layout": _class_layout(config)}
-    domains = dict(config.get("domains") or {})
-    names = list(config.get("directions") or ["a2b"])
+    domains = config.domains
+    names = config.directions
 
     def words(direction: str) -> str:
         source, _, target = direction.partition("2")
         return f"{domains.get(source, 'domain ' + source.upper())} -> {domains.get(target, 'domain ' + target.upper())}"
 
-    c, h, w = (config.get("input_shape") or [config["image"]["channels"], config["image"]["height"],
-                                             config["image"]["width"]])
+    c, h, w = config.input_shape
     data = f"the test split of {summary_dataset}" if summary_dataset else "held-out data"
     if len(names) == 1:
         layout = (f"The picture shows examples from {data} in groups of three: the input "
@@ -197,21 +217,21 @@ def _translation_facts(config: Mapping[str, Any], *, summary_dataset: str | None
             "input_channels": c, "input_height": h, "input_width": w}
 
 
-def _class_layout(config: Mapping[str, Any]) -> str | None:
+def _class_layout(config: CheckpointConfig) -> str | None:
     """How a class-conditional model's picture is laid out: one row per class, named in order."""
-    if config.get("task") != "class-conditional" or not config.get("num_classes"):
+    if config.task != "class-conditional" or not config.num_classes:
         return None
-    names = config.get("classes") or [str(i) for i in range(int(config["num_classes"]))]
+    names = config.classes or [str(i) for i in range(config.num_classes)]
     return f"The picture has one row per class, top to bottom: {', '.join(map(str, names))}."
 
 
-def _summary(config: Mapping[str, Any], architecture: str, dataset: str | None) -> str:
-    image = config["image"]
-    shape = f"{image['channels']}x{image['height']}x{image['width']}"
-    if config.get("task") == "image-to-image":
-        domains = dict(config.get("domains") or {})
+def _summary(config: CheckpointConfig, dataset: str | None) -> str:
+    architecture = config.architecture.name
+    shape = "x".join(str(d) for d in config.image_shape)
+    if config.task == "image-to-image":
+        domains = config.domains
         a, b = domains.get("a", "domain A"), domains.get("b", "domain B")
-        both = len(config.get("directions") or []) > 1
+        both = len(config.data.get("directions") or []) > 1
         return (f"A `{architecture}` GAN translating {a} images into {b} images{' and back' if both else ''} "
                 f"({shape}){f', trained on {dataset}' if dataset else ''}, made with ganzoo.")
     return f"A `{architecture}` GAN generating {shape} images{f' like {dataset}' if dataset else ''}, made with ganzoo."
@@ -220,3 +240,20 @@ def _summary(config: Mapping[str, Any], architecture: str, dataset: str | None) 
 def _metric_details(metric: Mapping[str, Any]) -> str:
     skip = {"name", "value"}
     return ", ".join(f"{k}={v}" for k, v in metric.items() if k not in skip and not isinstance(v, (dict, list)))
+
+
+def _distribution_license(distribution: str | None) -> str | None:
+    """The SPDX-like licence a Python distribution declares (License-Expression, else License), if any."""
+    from importlib import metadata
+
+    if not distribution:
+        return None
+    try:
+        meta = metadata.metadata(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+    for field in ("License-Expression", "License"):
+        value = (meta.get(field) or "").strip()
+        if value and value.upper() not in ("UNKNOWN", "NONE") and len(value) <= 64 and "\n" not in value:
+            return value.lower()
+    return None

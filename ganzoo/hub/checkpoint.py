@@ -50,9 +50,9 @@ def checkpoint_config(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The self-describing ``config.json`` of a checkpoint folder for ``model``."""
-    import ganzoo
+    from ganzoo.version import __version__
     from ganzoo.plugins import get_manager
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     spec = get_registry("architectures").get(architecture)
     plugin = get_manager().plugins.get(spec.plugin)
@@ -75,7 +75,7 @@ def checkpoint_config(
         "weights": {"generator": WEIGHT_FILES["generator"], "dtype": weights_dtype, "ema": ema},
         "training": dict(training or {}),
         "metrics": [dict(m) for m in (metrics or [])],
-        "ganzoo_version": ganzoo.__version__,
+        "ganzoo_version": __version__,
         "torch_version": torch.__version__.split("+")[0],
     }
     if model.task == "image-to-image":

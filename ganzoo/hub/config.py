@@ -55,8 +55,42 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class DatasetRecord:
+    """The dataset a model was trained on, as recorded: a name alone, or a table with split and options.
+
+    Configs record it either way (``"fashion-mnist"`` or ``{"name": ..., "split": ...,
+    "options": {...}}``, in a checkpoint's ``training.dataset`` and a run's ``dataset``);
+    :meth:`of` is the one place that tells the two apart.
+    """
+
+    name: str | None
+    split: str | None = None
+    options: dict[str, Any] | None = None  # as recorded: None when the record has none
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, value: Any) -> "DatasetRecord | None":
+        """``None`` for no record; a string is the name; a table gives name, split, options, info."""
+        if value is None or value == {} or value == "":
+            return None
+        if isinstance(value, Mapping):
+            name, options = value.get("name"), value.get("options")
+            return cls(None if name is None else str(name), value.get("split"),
+                       dict(options) if isinstance(options, Mapping) else None, dict(value.get("info") or {}))
+        return cls(str(value))
+
+    def as_training_record(self) -> dict[str, Any]:
+        """What a checkpoint's ``training.dataset`` stores: name, split and options."""
+        return {"name": self.name, "split": self.split, "options": self.options}
+
+
+@dataclass(frozen=True)
 class CheckpointConfig:
-    """A validated ``config.json``; :attr:`data` is the JSON object itself (``weights`` filled in)."""
+    """A validated ``config.json``; :attr:`data` is the JSON object itself (``weights`` filled in).
+
+    The properties below are what commands and the model card read; each field's type was
+    checked by :meth:`parse`, so none of them digs into :attr:`data` with its own guesses.
+    """
 
     path: Path
     format_version: int
@@ -64,6 +98,71 @@ class CheckpointConfig:
     weights: Weights
     task: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: "CheckpointConfig | Mapping[str, Any]",
+           where: str | Path = "config.json") -> "CheckpointConfig":
+        """``config`` itself, or the mapping parsed (an in-memory config, ``where`` naming it in errors)."""
+        return config if isinstance(config, CheckpointConfig) else cls.parse(dict(config), where)
+
+    @property
+    def image(self) -> dict[str, Any]:
+        return dict(self.data.get("image") or {})
+
+    @property
+    def image_shape(self) -> list[Any]:
+        """``[channels, height, width]`` of the outputs (``None`` where the config does not say)."""
+        image = self.image
+        return [image.get("channels"), image.get("height"), image.get("width")]
+
+    @property
+    def latent_dim(self) -> int | None:
+        """The noise size; ``None`` for image-to-image models, which take images instead."""
+        if self.task == "image-to-image":
+            return None
+        return (self.data.get("latent") or {}).get("dim")
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.data.get("num_classes") or 0)
+
+    @property
+    def classes(self) -> list[str] | None:
+        return self.data.get("classes")
+
+    @property
+    def metrics(self) -> list[dict[str, Any]]:
+        return list(self.data.get("metrics") or [])
+
+    @property
+    def training(self) -> dict[str, Any]:
+        return dict(self.data.get("training") or {})
+
+    @property
+    def dataset(self) -> DatasetRecord | None:
+        """The training dataset the checkpoint records (name, split, options), or ``None``."""
+        return DatasetRecord.of(self.training.get("dataset"))
+
+    @property
+    def dataset_name(self) -> str | None:
+        dataset = self.dataset
+        return dataset.name if dataset else None
+
+    @property
+    def domains(self) -> dict[str, str]:
+        """An image-to-image model's domain names (``{"a": "edge map", "b": "garment"}``), else ``{}``."""
+        found = self.data.get("domains") or self.architecture.kwargs.get("domains") or {}
+        return {str(k): str(v) for k, v in dict(found).items()} if isinstance(found, Mapping) else {}
+
+    @property
+    def directions(self) -> list[str]:
+        """The directions an image-to-image model translates (``["a2b"]`` when not recorded)."""
+        return [str(d) for d in self.data.get("directions") or ["a2b"]]
+
+    @property
+    def input_shape(self) -> list[Any]:
+        """``[C, H, W]`` of an image-to-image model's inputs (the output shape when not recorded)."""
+        return list(self.data.get("input_shape") or self.image_shape)
 
     @classmethod
     def read(cls, folder: str | Path) -> "CheckpointConfig":

@@ -15,8 +15,9 @@ from typing import Any, Iterator, Mapping
 
 from ganzoo.errors import CheckpointError, HubError, UsageError
 from ganzoo.hub.checkpoint import CONFIG_NAME, verify_sha256
-from ganzoo.hub.names import HubName, LocalName, ZooName, parse_source
-from ganzoo.registry import Spec, get_registry
+from ganzoo.hub.names import PRETRAINED_KINDS, ModelName, parse_model_name
+from ganzoo.registry import Spec
+from ganzoo.plugins import get_registry
 
 #: Files a checkpoint folder may hold; downloads fetch only these.
 CHECKPOINT_PATTERNS = ["config.json", "*.safetensors", "README.md", "samples.png"]
@@ -119,7 +120,7 @@ def download_repo(
     cache_dir: str | Path | None = None,
 ) -> Path:
     """Fetch a checkpoint repo's files into the HF cache (or find them there) and return the folder."""
-    import ganzoo
+    from ganzoo.version import __version__
     from huggingface_hub import snapshot_download
 
     with hub_errors(repo_id, revision, offline):
@@ -132,7 +133,7 @@ def download_repo(
             force_download=force_download,
             cache_dir=cache_dir,
             library_name="ganzoo",
-            library_version=ganzoo.__version__,
+            library_version=__version__,
         )
     path = Path(folder)
     if not (path / CONFIG_NAME).is_file():
@@ -141,27 +142,27 @@ def download_repo(
 
 
 def resolve(
-    name: str,
+    name: str | ModelName,
     *,
     offline: bool = False,
     token: str | None = None,
     force_download: bool = False,
 ) -> Resolved:
-    """Find (downloading if needed) the checkpoint folder that ``name`` refers to."""
-    source = parse_source(name)
-    if isinstance(source, LocalName):
-        if not source.path.is_dir():
-            if source.path.exists():
-                raise UsageError(f"{source.path} is a file, not a checkpoint folder; give the folder that holds "
-                                 f"config.json and the .safetensors weights")
-            raise UsageError(f"no such folder: {source.path}; give a zoo name ('ganzoo list pretrained'), "
-                             f"hf:owner/repo or an existing checkpoint folder")
-        return Resolved(source.path, f"local folder {source.path}")
-    if isinstance(source, HubName):
-        folder = download_repo(source.repo_id, source.revision, offline=offline, token=token, force_download=force_download)
-        return Resolved(folder, str(source), details={"repo_id": source.repo_id, "revision": source.revision})
-    assert isinstance(source, ZooName)
-    spec = get_registry("pretrained").get(source.name)
+    """Find (downloading if needed) the checkpoint folder that ``name`` refers to.
+
+    What ``name`` is (zoo, Hub or checkpoint folder; a training run is refused with the way to
+    export it) is :func:`ganzoo.hub.names.parse_model_name`'s answer.
+    """
+    parsed = name if isinstance(name, ModelName) else parse_model_name(name, accept=PRETRAINED_KINDS)
+    if parsed.kind in ("checkpoint", "run"):
+        if parsed.kind == "run":  # a ModelName parsed for another command
+            parse_model_name(parsed.text, accept=PRETRAINED_KINDS)
+        return Resolved(Path(str(parsed.path)), f"local folder {parsed.path}")
+    if parsed.kind == "hub":
+        repo_id = str(parsed.repo_id)
+        folder = download_repo(repo_id, parsed.revision, offline=offline, token=token, force_download=force_download)
+        return Resolved(folder, str(parsed.source), details={"repo_id": repo_id, "revision": parsed.revision})
+    spec = get_registry("pretrained").get(str(parsed.zoo))
     return _resolve_zoo(spec, offline=offline, token=token, force_download=force_download)
 
 

@@ -16,7 +16,9 @@ from huggingface_hub import ModelCard, ModelHubMixin
 from ganzoo.errors import UsageError
 from ganzoo.hub.card import build_card
 from ganzoo.hub.checkpoint import build_from_config, load_checkpoint, write_checkpoint
+from ganzoo.hub.config import CheckpointConfig
 from ganzoo.hub.download import Resolved, download_repo, resolve
+from ganzoo.hub.names import ModelName
 from ganzoo.io import atomic_write
 from ganzoo.models import GAN
 from ganzoo.translation import directions_of, domains_of, is_translator, translate
@@ -50,6 +52,12 @@ class PretrainedGAN(
         #: Test items for an image-to-image model's ``samples.png`` (default: its dataset's test split).
         self.examples_dataset: Any = None
         self._samples_note: str | None = None
+
+    @property
+    def checkpoint(self) -> CheckpointConfig:
+        """:attr:`config` as the typed, validated :class:`~ganzoo.hub.config.CheckpointConfig`."""
+        folder = getattr(self, "folder", None)
+        return CheckpointConfig.of(self.config, Path(folder) / "config.json" if folder else "config.json")
 
     @property
     def generator(self) -> torch.nn.Module:
@@ -97,7 +105,7 @@ class PretrainedGAN(
 
     def to(self, device: str | torch.device) -> "PretrainedGAN":
         """Move the model; a device name (``"cuda"``, ``"auto"``) is checked first (one-line error)."""
-        from ganzoo.train.devices import select_device
+        from ganzoo.devices import select_device
 
         self.model.to(select_device(device) if isinstance(device, str) else device)
         return self
@@ -155,20 +163,19 @@ class PretrainedGAN(
         from ganzoo.data import build_dataset
         from ganzoo.errors import GanzooError
         from ganzoo.images import save_grid
-        from ganzoo.train.sampling import TranslationExamples
+        from ganzoo.examples import TranslationExamples
 
         dataset = self.examples_dataset
         if dataset is None:
-            recorded = (self.config.get("training") or {}).get("dataset")
-            recorded = recorded if isinstance(recorded, dict) else {"name": recorded}
-            name, options = recorded.get("name"), recorded.get("options") or {}
-            if not name:
+            recorded = self.checkpoint.dataset
+            if recorded is None or not recorded.name:
                 return "the checkpoint does not record its dataset, so there are no test inputs to show"
+            name, options = recorded.name, recorded.options or {}
             try:
                 try:
                     dataset = build_dataset(name, "test", **options)
                 except UsageError:  # a dataset without a test split
-                    dataset = build_dataset(name, recorded.get("split") or "train", **options)
+                    dataset = build_dataset(name, recorded.split or "train", **options)
             except GanzooError as exc:
                 return f"its dataset '{name}' could not be read when this folder was written ({exc})"
         examples = TranslationExamples.from_dataset(self.model, dataset, 8 * len(self.directions))
@@ -206,7 +213,7 @@ class PretrainedGAN(
 
 
 def load_pretrained(
-    name: str,
+    name: str | ModelName,
     *,
     offline: bool = False,
     token: str | None = None,
@@ -219,14 +226,14 @@ def load_pretrained(
     torch.Size([8, 1, 28, 28])
     """
     if isinstance(device, str):  # a bad --device fails before anything is downloaded or built
-        from ganzoo.train.devices import select_device
+        from ganzoo.devices import select_device
 
         device = select_device(device)
     resolved: Resolved = resolve(name, offline=offline, token=token, force_download=force_download)
     model, config = load_checkpoint(resolved.folder)
     pretrained = PretrainedGAN(config, model)
     pretrained.source = resolved.source
-    pretrained.name = resolved.zoo.name if resolved.zoo else name
+    pretrained.name = resolved.zoo.name if resolved.zoo else (name.text if isinstance(name, ModelName) else name)
     pretrained.folder = resolved.folder  # type: ignore[attr-defined]
     if device is not None:
         pretrained.to(device)

@@ -23,7 +23,7 @@ _LAZY = {
     "TrainingInterrupted": "ganzoo.train.trainer",
     "train": "ganzoo.train.trainer",
     "train_steps": "ganzoo.train.steps",
-    "load_run": "ganzoo.train.rundir",
+    "load_run": "ganzoo.runs.folder",
 }
 
 

@@ -10,8 +10,9 @@ with in its registry metadata, ``"train_defaults": {FIELD: value}`` (``wgan-gp``
 Wasserstein loss, a gradient penalty of 10, ``n_critic`` 5 and its Adam settings). The order of
 precedence is: the defaults of this class < the family's ``train_defaults`` < a ``--config``
 file < the command line; a resumed run keeps the values saved in its ``config.json``.
-``ganzoo train`` applies them; in Python, :meth:`TrainConfig.for_arch` does, while the plain
-constructor does not (it cannot tell a value you passed from a default)::
+:func:`layered_config` is the one place that order is coded: ``ganzoo train`` and
+:meth:`TrainConfig.for_arch` both call it, while the plain constructor does not apply family
+defaults (it cannot tell a value you passed from a default)::
 
     >>> cfg = TrainConfig("vanilla", "fashion-mnist", max_steps=200, out="runs/x")
     >>> cfg = TrainConfig.for_arch("wgan-gp", "fashion-mnist", max_steps=200)   # doctest: +SKIP
@@ -139,7 +140,8 @@ class TrainConfig:
     eval_samples: int = 2000
     eval_metric: str = "fid"
     eval_reference: str | None = None
-    eval_feature: str = "fmnist-cnn"
+    #: ``""``: the evaluation dataset's own extractor (:func:`ganzoo.eval.names.default_feature`).
+    eval_feature: str = ""
     resume: bool = False
     overwrite: bool = False
     resume_checkpoint: str | None = None
@@ -275,7 +277,7 @@ class TrainConfig:
         >>> cfg.loss, cfg.n_critic, cfg.regularisers                                 # doctest: +SKIP
         ('wasserstein', 5, {'gradient-penalty': 10.0})
         """
-        return cls.from_dict({**arch_train_defaults(arch), "arch": arch, "dataset": dataset}, overrides=options)
+        return layered_config(overrides={"arch": arch, "dataset": dataset, **options})
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -284,6 +286,54 @@ class TrainConfig:
     def eval_reference_name(self) -> str:
         """What evaluation during training compares with: ``eval_reference``, else ``DATASET:test``."""
         return self.eval_reference or f"{self.dataset}:test"
+
+
+def default_run_dir(arch: str, dataset: str) -> Path:
+    """Where a run goes without ``--out``: ``runs/ARCH-DATASET``."""
+    return Path("runs") / f"{arch}-{dataset}"
+
+
+def layered_config(file_options: Mapping[str, Any] | None = None, *,
+                   overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+    """The one order of precedence for training options, applied for the CLI and the API.
+
+    TrainConfig's defaults < the family's ``train_defaults`` < ``file_options`` (a ``--config``
+    file) < ``overrides`` (what the user typed, or passed in Python). With ``resume`` set, the
+    run's saved ``config.json`` takes the place of both kinds of defaults: the file and the
+    overrides still win over it, and a new ``epochs`` without ``max_steps`` replaces a saved
+    step budget.
+
+    >>> layered_config({"n_critic": 3}, overrides={"arch": "wgan-gp", "dataset": "fake"}).loss  # doctest: +SKIP
+    'wasserstein'
+    """
+    base = normalise_keys(file_options or {})
+    explicit = normalise_keys(overrides or {})
+    config = TrainConfig.from_dict(base, overrides=explicit)
+    if config.resume:
+        return _resumed_config(config, base, explicit)
+    family = arch_train_defaults(config.arch) if config.arch else {}
+    if family:
+        config = TrainConfig.from_dict({**family, **base}, overrides=explicit)
+    return config
+
+
+def _resumed_config(config: TrainConfig, base: Mapping[str, Any], explicit: Mapping[str, Any]) -> TrainConfig:
+    """The saved options of the run being resumed, under the file's and the user's."""
+    from ganzoo.errors import CheckpointError
+    from ganzoo.runs.folder import read_run_config
+
+    if not config.out and not (config.arch and config.dataset):
+        raise UsageError("--resume needs the run directory: pass --out DIR")
+    out = config.out or str(default_run_dir(config.arch, config.dataset))
+    saved = read_run_config(out).get("train")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{out}/config.json has no \"train\" table of options, so the run cannot be "
+                              f"resumed; restore it from a backup, or start again with --overwrite")
+    saved = {k: v for k, v in saved.items() if k not in NOT_SAVED}  # older runs saved --quiet too
+    if "epochs" in explicit and "max_steps" not in explicit:
+        saved["max_steps"] = None  # a new --epochs budget replaces the saved step budget
+    return TrainConfig.from_dict({**saved, "resume": False, "overwrite": False},
+                                 overrides={**base, **explicit, "out": out})
 
 
 def arch_train_defaults(arch: str) -> dict[str, Any]:
@@ -297,7 +347,7 @@ def arch_train_defaults(arch: str) -> dict[str, Any]:
     """
     if not arch:
         return {}
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     defaults, error = check_train_defaults(get_registry("architectures").get(arch))
     if error:
@@ -334,18 +384,19 @@ def check_train_defaults(spec: Any) -> tuple[dict[str, Any], str | None]:
 
 
 def _check_loss_names(options: Mapping[str, Any]) -> None:
-    """``loss`` names an adversarial loss and ``regularisers`` name regularisers, in the losses registry."""
-    from ganzoo.registry import get_registry
+    """``loss`` names an adversarial loss and ``regularisers`` name regularisers, each in its registry."""
+    from ganzoo.plugins import get_registry
 
-    losses = get_registry("losses")
-    wanted = [(options["loss"], "adversarial")] if "loss" in options else []
     regularisers = options.get("regularisers") or {}
     if not isinstance(regularisers, Mapping):
         raise UsageError(f"regularisers must map names to weights, got {regularisers!r}")
-    wanted += [(name, "regulariser") for name in regularisers]
-    for name, role in wanted:
-        if losses.get(str(name)).metadata.get("role") != role:
-            raise UsageError(f"'{name}' is not {'an adversarial loss' if role == 'adversarial' else 'a regulariser'}")
+    wanted = [(options["loss"], "losses")] if "loss" in options else []
+    wanted += [(name, "regularisers") for name in regularisers]
+    for name, kind in wanted:
+        other = "losses" if kind == "regularisers" else "regularisers"
+        if str(name) not in get_registry(kind) and str(name) in get_registry(other):
+            raise UsageError(f"'{name}' is not {'an adversarial loss' if kind == 'losses' else 'a regulariser'}")
+        get_registry(kind).get(str(name))  # an unknown name: one line with "did you mean"
 
 
 def normalise_keys(data: Mapping[str, Any]) -> dict[str, Any]:

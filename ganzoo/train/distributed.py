@@ -84,9 +84,13 @@ class LossDispatch(nn.Module):
         self.gan = gan
 
     def forward(self, which: str, batch: dict[str, torch.Tensor], objective: Any) -> Any:
-        if which == "d":
-            return self.gan.d_loss(batch, objective)
-        return self.gan.g_loss(batch, objective)
+        from ganzoo.plugins import plugin_code
+
+        # A third-party family's bug is reported as that plugin's, not as ganzoo's own internal error.
+        with plugin_code(self.gan, what="d_loss" if which == "d" else "g_loss"):
+            if which == "d":
+                return self.gan.d_loss(batch, objective)
+            return self.gan.g_loss(batch, objective)
 
 
 def wrap(gan: nn.Module, info: DistInfo, device: torch.device, *, sync_bn: bool = False) -> nn.Module:

@@ -20,11 +20,11 @@ import torch
 from ganzoo.errors import TrainingError, UsageError
 from ganzoo.io import NO_SPACE, file_system_refusal
 from ganzoo.models import GAN
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.runs import checkpoints as ckpt
 from ganzoo.train import distributed as dist_utils
 from ganzoo.train.batches import BatchStream
 from ganzoo.train.config import TrainConfig
-from ganzoo.train.devices import rng_state, set_rng_state
+from ganzoo.devices import rng_state, set_rng_state
 from ganzoo.train.ema import EMA
 from ganzoo.train.optim import flatten_state, lr_factor, set_lr
 from ganzoo.train.progress import MetricWindow, Reporter
@@ -187,19 +187,21 @@ class TrainLoop:
     def _eval_label(self) -> str:
         """The name of the value that ranks checkpoints, e.g. ``FID[fmnist-cnn]``."""
         from ganzoo.eval.metrics import build_metric, metric_label
-        from ganzoo.eval.names import parse_metrics
+        from ganzoo.eval.names import feature_for, parse_metrics
 
-        metric = build_metric(parse_metrics(self.cfg.eval_metric)[0], None)
-        return metric_label(metric.outputs[0], self.cfg.eval_feature)
+        cfg = self.cfg
+        metric = build_metric(parse_metrics(cfg.eval_metric)[0], None)
+        return metric_label(metric.outputs[0], feature_for(cfg.eval_feature, cfg.eval_reference_name, cfg.dataset))
 
     def _check_eval(self) -> None:
         """Fail before the first step when ``--eval-*`` cannot work with this model."""
-        from ganzoo.eval.names import check_extractor, parse_metrics, parse_reference
+        from ganzoo.eval.names import check_extractor, feature_for, parse_metrics, parse_reference
 
         cfg = self.cfg
         if len(parse_metrics(cfg.eval_metric)) != 1:
             raise UsageError(f"eval_metric must name one metric, got {cfg.eval_metric!r}")
-        check_extractor(cfg.eval_feature)
+        if cfg.eval_feature:
+            check_extractor(cfg.eval_feature)
         if not cfg.eval_reference and not cfg.dataset:
             raise UsageError("--eval-every needs --eval-reference DATASET:SPLIT when the dataset has no name")
         parse_reference(cfg.eval_reference_name)
@@ -209,12 +211,14 @@ class TrainLoop:
                              f"evaluate its outputs with 'ganzoo eval' instead")
         shape = tuple(getattr(self.gan, "image_shape", ()) or ())
         if shape and shape[0] not in (1, 3):
-            raise UsageError(f"--eval-feature {cfg.eval_feature} takes 1- or 3-channel images, but this model "
+            feature = feature_for(cfg.eval_feature, cfg.eval_reference_name, cfg.dataset)
+            raise UsageError(f"--eval-feature {feature} takes 1- or 3-channel images, but this model "
                              f"makes {shape[0]}-channel ones; train without --eval-every")
 
     def _evaluate(self, step: int) -> bool:
         """Score the (EMA) generator, log it, and return whether it is the best so far (rank 0 only)."""
         from ganzoo.eval import evaluate
+        from ganzoo.eval.names import feature_for
 
         cfg, gan = self.cfg, self.gan
         self._refresh_ema()
@@ -224,8 +228,9 @@ class TrainLoop:
             gan.eval()
             swapped = self.ema.swapped_into(gan) if self.ema is not None else contextlib.nullcontext()
             with swapped:
+                feature = feature_for(cfg.eval_feature, cfg.eval_reference_name, cfg.dataset)
                 results = evaluate(gan, metrics=cfg.eval_metric, num_samples=cfg.eval_samples,
-                                   reference=cfg.eval_reference_name, feature=cfg.eval_feature, seed=cfg.seed,
+                                   reference=cfg.eval_reference_name, feature=feature, seed=cfg.seed,
                                    baseline=False, progress=False)
         finally:
             gan.train(was_training)

@@ -16,11 +16,6 @@ from ganzoo.errors import UsageError
 from ganzoo.io import atomic_write
 
 
-def warn(text: str) -> None:
-    """``ganzoo: warning: TEXT`` on stderr, even with ``--quiet``: it says what happened to the run's files."""
-    print(f"ganzoo: warning: {text}", file=sys.stderr, flush=True)
-
-
 def cut_metrics(path: Path, step: int) -> int:
     """Drop the rows of ``metrics.jsonl`` after ``step`` (atomically); returns how many went.
 

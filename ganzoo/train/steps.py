@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.losses import Objective, build_objective
-from ganzoo.train.devices import Precision, resolve_precision
+from ganzoo.devices import Precision, resolve_precision
 from ganzoo.train.distributed import LossDispatch
 from ganzoo.train.optim import build_optimizer, parameter_groups
 

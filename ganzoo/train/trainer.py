@@ -23,22 +23,22 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.errors import CheckpointError, TrainingError, UsageError
+from ganzoo.errors import CheckpointError, TrainingError, UsageError, warn
 from ganzoo.io import file_system_refusal
 from ganzoo.losses import build_objective
-from ganzoo.models import GAN, build_model, penalty_caveat
-from ganzoo.registry import get_registry
-from ganzoo.train import checkpoints as ckpt
+from ganzoo.models import GAN, ArchitectureOptionError, build_model, penalty_caveat
+from ganzoo.plugins import get_registry
+from ganzoo.runs import checkpoints as ckpt
 from ganzoo.train import distributed as dist_utils
 from ganzoo.train.batches import BatchStream, epoch_seed
 from ganzoo.train.config import TrainConfig, check_resumable
-from ganzoo.train.devices import (configure_backends, resolve_precision, seed_everything, select_device,
+from ganzoo.devices import (configure_backends, resolve_precision, seed_everything, select_device,
                                   set_cpu_threads, set_rng_state, use_channels_last)
 from ganzoo.train.ema import EMA
 from ganzoo.train.loop import TrainingInterrupted, TrainLoop, TrainResult, file_system_message
 from ganzoo.train.optim import build_optimizer, parameter_groups, unflatten_state
-from ganzoo.train.lock import RunLock
-from ganzoo.train.progress import Reporter, cut_metrics, require_tensorboard, warn
+from ganzoo.runs.lock import RunLock
+from ganzoo.train.progress import Reporter, cut_metrics, require_tensorboard
 from ganzoo.train.rundir import default_out, describe_run, open_run_dir, prepare_run_dir, write_run_config
 from ganzoo.train.sampling import FixedSamples
 from ganzoo.train.steps import StepRunner
@@ -70,6 +70,17 @@ class Trainer:
 
     # -- setup -------------------------------------------------------------------------------------
     def _build_model(self, dataset: Dataset, saved: dict[str, Any] | None, device: torch.device) -> GAN:
+        try:
+            return self._build_model_unchecked(dataset, saved, device)
+        except ArchitectureOptionError as exc:  # --set lr_d=...: a training option given as a model option
+            field = (exc.key or "").replace("-", "_")
+            if field not in TrainConfig.field_names():
+                raise
+            flag = f"--{field.replace('_', '-')}"
+            raise exc.with_hint(f"'{exc.key}' is a training option, not an architecture option: use {flag} "
+                                f"{exc.value}") from None
+
+    def _build_model_unchecked(self, dataset: Dataset, saved: dict[str, Any] | None, device: torch.device) -> GAN:
         cfg = self.config
         if self.model is not None:
             return self.model
@@ -121,8 +132,9 @@ class Trainer:
                              f"--set image_size={h}, or resize the data")
 
     def _regularisers(self) -> dict[str, float]:
-        losses = get_registry("losses")
-        return {name: float(losses.get(name).metadata.get("default_weight", 1.0) if weight is None else weight)
+        from ganzoo.losses import default_weight
+
+        return {name: default_weight(name) if weight is None else float(weight)
                 for name, weight in self.config.regularisers.items()}
 
     def _install_signals(self) -> dict[int, Any]:
@@ -231,7 +243,7 @@ class Trainer:
     def _prepare_dir(self, run_dir: Path, info: dist_utils.DistInfo, device: torch.device) -> dict[str, Any] | None:
         """Rank 0 locks, checks and creates the folder; the other ranks follow or stop with it.
 
-        The lock (:mod:`ganzoo.train.lock`) is held until :meth:`fit` ends, so no other trainer
+        The lock (:mod:`ganzoo.runs.lock`) is held until :meth:`fit` ends, so no other trainer
         writes the folder meanwhile; then what a killed run left half-saved is recovered.
         """
         error: Exception | None = None

@@ -22,10 +22,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
-from ganzoo.losses import Objective
-from ganzoo.models import ImageToImageGAN, Logs, discriminator_objective, generator_adversarial, score_together
-from ganzoo.nn.init import init_like_dcgan_paper
+from ganzoo.plugin import (
+    ImageToImageGAN,
+    Logs,
+    Objective,
+    UsageError,
+    discriminator_objective,
+    generator_adversarial,
+    init_like_dcgan_paper,
+    score_together,
+)
 from ganzoo_cyclegan.pool import ImagePool
 
 DIRECTIONS = ("a2b", "b2a")

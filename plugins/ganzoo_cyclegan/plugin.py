@@ -1,6 +1,6 @@
 """Hooks of the cyclegan plugin (torch-free)."""
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 
 @hookimpl

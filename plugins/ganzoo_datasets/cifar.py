@@ -21,9 +21,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganzoo.data import (ClassSelection, DatasetInfo, InMemoryImages, check_split, data_home, option_bool,
-                         option_int, resolve_classes, run_download, search_roots)
-from ganzoo.errors import DataUnavailableError
+from ganzoo.plugin import (
+    ClassSelection,
+    DatasetInfo,
+    DataUnavailableError,
+    InMemoryImages,
+    check_split,
+    data_home,
+    option_bool,
+    option_int,
+    resolve_classes,
+    run_download,
+    search_roots,
+)
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SPLITS = ("train", "test")

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.data import ClassSelection, DatasetInfo
+from ganzoo.plugin import ClassSelection, DatasetInfo
 from ganzoo_datasets.mnist import fashion_mnist
 from ganzoo_datasets.paired import InMemoryPairs
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 
-from ganzoo.data import DatasetInfo, InMemoryImages, check_split, option_bool, option_int
+from ganzoo.plugin import DatasetInfo, InMemoryImages, check_split, option_bool, option_int
 from ganzoo_datasets.paired import InMemoryPairs
 
 SPLITS = ("train", "test")

@@ -19,8 +19,7 @@ import torch
 from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 
-from ganzoo.data import DatasetInfo, check_split, option_int
-from ganzoo.errors import DataUnavailableError, UsageError
+from ganzoo.plugin import DatasetInfo, DataUnavailableError, UsageError, check_split, option_int
 
 EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"})
 SPLITS = ("train",)

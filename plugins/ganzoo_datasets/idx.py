@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganzoo.errors import DataUnavailableError
+from ganzoo.plugin import DataUnavailableError
 
 _UBYTE = 0x08
 

@@ -15,10 +15,18 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.data import (ClassSelection, DatasetInfo, InMemoryImages, check_split, option_bool, option_int,
-                         resolve_classes, run_download, search_roots)
-from ganzoo.errors import DataUnavailableError
-
+from ganzoo.plugin import (
+    ClassSelection,
+    DatasetInfo,
+    DataUnavailableError,
+    InMemoryImages,
+    check_split,
+    option_bool,
+    option_int,
+    resolve_classes,
+    run_download,
+    search_roots,
+)
 from ganzoo_datasets.idx import find_split, load_split
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",

@@ -20,8 +20,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ganzoo.data import DatasetInfo, check_split, option_int, to_unit_range
-from ganzoo.errors import DataUnavailableError, UsageError
+from ganzoo.plugin import DatasetInfo, DataUnavailableError, UsageError, check_split, option_int, to_unit_range
 from ganzoo_datasets.folder import _images_under
 
 FOLDER_SPLITS = ("train", "val", "test")
@@ -102,7 +101,7 @@ def split_pair(path: Path, size: int, channels: int) -> tuple[Tensor, Tensor]:
     """The left (A) and right (B) halves of one A|B image, each resized to ``size`` x ``size``, in [-1, 1]."""
     from PIL import Image
 
-    from ganzoo.images import image_to_tensor, open_image
+    from ganzoo.plugin import image_to_tensor, open_image
 
     picture = open_image(path, channels=channels)
     width, height = picture.size

@@ -1,10 +1,12 @@
 """Hooks of the built-in datasets plugin; torch-free, as every hook module must be.
 
 Each factory is ``build(split="train", **options)`` in a sibling module and is imported only
-when a dataset is built (see :func:`ganzoo.data.build_dataset`).
+when a dataset is built (see :func:`ganzoo.data.build_dataset`). ``"feature"`` and ``"classifier"``
+in a dataset's metadata name the feature extractor and classifier it is evaluated with by default
+(:func:`ganzoo.eval.names.default_feature`; ``inception`` when a dataset names none).
 """
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 _FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                     "Bag", "Ankle boot"]
@@ -16,6 +18,7 @@ _DATASETS = {
         "Zalando's Fashion-MNIST: 70,000 28x28 grayscale clothes in 10 classes",
         ["grayscale", "labelled", "in-memory"],
         {"channels": 1, "size": 28, "classes": _FASHION_CLASSES, "license": "MIT",
+         "feature": "fmnist-cnn", "classifier": "fmnist-cnn",
          "splits": ["train", "test"], "split_sizes": {"train": 60000, "test": 10000},
          "source": "https://github.com/zalandoresearch/fashion-mnist",
          "local_copy": "apt-get install dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)"},
@@ -49,7 +52,7 @@ _DATASETS = {
         "Two Fashion-MNIST classes as unpaired domains A and B (default Sneaker -> Ankle boot)",
         ["grayscale", "labelled", "in-memory", "unpaired", "image-to-image"],
         {"channels": 1, "size": 28, "classes": _FASHION_CLASSES, "license": "MIT", "task": "image-to-image",
-         "paired": False, "domains": {"a": "Sneaker", "b": "Ankle boot"}, "splits": ["train", "test"],
+         "feature": "fmnist-cnn", "classifier": "fmnist-cnn", "paired": False, "domains": {"a": "Sneaker", "b": "Ankle boot"}, "splits": ["train", "test"],
          "split_sizes": {"train": 6000, "test": 1000},
          "source": "https://github.com/zalandoresearch/fashion-mnist"},
     ),
@@ -66,7 +69,7 @@ _DATASETS = {
         "Fashion-MNIST garments paired with their Canny edge maps (edge map -> garment), 28x28",
         ["grayscale", "labelled", "in-memory", "paired", "image-to-image"],
         {"channels": 1, "size": 28, "classes": _FASHION_CLASSES, "license": "MIT", "task": "image-to-image",
-         "paired": True, "source_channels": 1, "domains": {"a": "edge map", "b": "garment"},
+         "feature": "fmnist-cnn", "classifier": "fmnist-cnn", "paired": True, "source_channels": 1, "domains": {"a": "edge map", "b": "garment"},
          "splits": ["train", "test"], "split_sizes": {"train": 60000, "test": 10000},
          "edges": "kornia.filters.canny, 5x5 Gaussian with sigma 1, thresholds 0.1/0.2 on [0, 1] pixels, "
                   "hysteresis; black lines on white",

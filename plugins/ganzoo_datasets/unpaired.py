@@ -23,8 +23,16 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ganzoo.data import ClassSelection, DatasetInfo, InMemoryImages, build_dataset, check_split, option_int
-from ganzoo.errors import DataUnavailableError, UsageError
+from ganzoo.plugin import (
+    ClassSelection,
+    DatasetInfo,
+    DataUnavailableError,
+    InMemoryImages,
+    UsageError,
+    build_dataset,
+    check_split,
+    option_int,
+)
 from ganzoo_datasets.folder import EXTENSIONS, _images_under
 from ganzoo_datasets.mnist import FASHION_CLASSES
 
@@ -94,7 +102,7 @@ class UnpairedImages(UnpairedPairing):
 
 # -- fashion-domains -----------------------------------------------------------------------------
 def _one_class(option: str, value: ClassSelection) -> int:
-    from ganzoo.data import resolve_classes
+    from ganzoo.plugin import resolve_classes
 
     chosen = resolve_classes("fashion-domains", FASHION_CLASSES, value)
     if chosen is None or len(chosen) != 1:
@@ -144,7 +152,7 @@ def _load(path: Path, size: int, channels: int) -> Tensor:
     """One file as ``[channels, size, size]`` in [-1, 1]: upright, alpha on white, scaled and centre-cropped."""
     from PIL import Image, ImageOps
 
-    from ganzoo.images import image_to_tensor, open_image
+    from ganzoo.plugin import image_to_tensor, open_image
 
     image = ImageOps.fit(open_image(path, channels=channels), (size, size), method=Image.Resampling.BICUBIC)
     return image_to_tensor(image)

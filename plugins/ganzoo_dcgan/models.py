@@ -21,14 +21,26 @@ from functools import partial
 
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
-from ganzoo.losses import Objective
-from ganzoo.models import GAN, Logs, discriminator_objective, generator_adversarial, has_batch_norm, score_together
-from ganzoo.nn.dcgan_blocks import (FlattenHWC, check_image_size, example_convs, example_generator, tutorial_convs,
-                                    tutorial_generator)
-from ganzoo.nn.init import init_like_dcgan_paper, init_like_tensorflow
-from ganzoo.sharing import SharedFakes
-from ganzoo.nn.dropout import FastDropout
+from ganzoo.plugin import (
+    GAN,
+    FastDropout,
+    FlattenHWC,
+    Logs,
+    Objective,
+    SharedFakes,
+    UsageError,
+    check_image_size,
+    discriminator_objective,
+    example_convs,
+    example_generator,
+    generator_adversarial,
+    has_batch_norm,
+    init_like_dcgan_paper,
+    init_like_tensorflow,
+    score_together,
+    tutorial_convs,
+    tutorial_generator,
+)
 
 
 class DCGAN(GAN):

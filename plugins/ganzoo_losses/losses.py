@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.losses import AdversarialLoss, Critic, Regulariser
+from ganzoo.plugin import AdversarialLoss, Critic, Regulariser
 
 
 class NonSaturating(AdversarialLoss):
@@ -58,6 +58,8 @@ class Hinge(AdversarialLoss):
 
 class Wasserstein(AdversarialLoss):
     """Critic: D(G(z)) - D(x) (minimised); G: -D(G(z)). Needs a Lipschitz constraint."""
+
+    estimates = "wasserstein"
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: Tensor | float = 1.0,
                fake_target: Tensor | float = 0.0) -> Tensor:

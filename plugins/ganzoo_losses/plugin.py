@@ -1,12 +1,12 @@
 """Hooks of the built-in losses plugin; torch-free, as every hook module must be.
 
-Metadata: ``role`` (``adversarial`` or ``regulariser``); regularisers carry ``default_weight``
-and may have short ``aliases`` (``--reg gp=10``); ``estimates`` names what the discriminator's
-``E[D(x)] - E[D(G(z))]`` measures under that loss, which training then logs under that name
-(the Wasserstein critic's estimate of the Wasserstein-1 distance).
+Adversarial losses go to the ``losses`` registry (``--loss``), regularisers to ``regularisers``
+(``--reg``). Regularisers carry ``default_weight`` and may have short ``aliases``
+(``--reg gp=10``). What a loss's ``E[D(x)] - E[D(G(z))]`` estimates is a class attribute
+(``AdversarialLoss.estimates``), not metadata.
 """
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 _ADVERSARIAL = {
     "non-saturating": ("NonSaturating", "BCE on logits; the generator maximises log D(G(z)) (Goodfellow 2014)", ["bce"]),
@@ -15,8 +15,6 @@ _ADVERSARIAL = {
     "hinge": ("Hinge", "Hinge loss: relu(1 - D(x)) + relu(1 + D(G(z))) (Lim & Ye 2017)", ["margin"]),
     "wasserstein": ("Wasserstein", "Wasserstein critic: D(G(z)) - D(x); pair with a gradient penalty (Arjovsky 2017)", ["critic"]),
 }
-#: What ``E[D(x)] - E[D(G(z))]`` estimates under a loss, logged under that name during training.
-_ESTIMATES = {"wasserstein": "wasserstein"}
 _REGULARISERS = {
     "gradient-penalty": ("GradientPenalty", "WGAN-GP: weight * (||grad D(x_hat)|| - 1)^2 on interpolates (Gulrajani 2017)",
                          10.0, ["gp"]),
@@ -27,12 +25,13 @@ _REGULARISERS = {
 @hookimpl
 def register_losses(register):
     for name, (cls, summary, tags) in _ADVERSARIAL.items():
-        metadata = {"role": "adversarial"}
-        if name in _ESTIMATES:
-            metadata["estimates"] = _ESTIMATES[name]
-        register(name, f"ganzoo_losses.losses:{cls}", summary=summary, tags=tags, metadata=metadata)
+        register(name, f"ganzoo_losses.losses:{cls}", summary=summary, tags=tags)
+
+
+@hookimpl
+def register_regularisers(register):
     for name, (cls, summary, weight, aliases) in _REGULARISERS.items():
-        metadata = {"role": "regulariser", "default_weight": weight}
+        metadata = {"default_weight": weight}
         if aliases:
             metadata["aliases"] = aliases
         register(name, f"ganzoo_losses.losses:{cls}", summary=summary, tags=["penalty"], metadata=metadata)

@@ -23,9 +23,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-from ganzoo.errors import UsageError
-from ganzoo.eval.features import Features
-from ganzoo.eval.metrics import Metric
+from ganzoo.plugin import Features, Metric, UsageError
 
 
 def _predictions(fake: Features, labels: Tensor | None) -> tuple[Tensor, Tensor]:

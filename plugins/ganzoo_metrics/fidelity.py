@@ -20,9 +20,7 @@ from typing import Any, Iterator
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
-from ganzoo.eval.features import Features
-from ganzoo.eval.metrics import Metric
+from ganzoo.plugin import Features, Metric, UsageError
 from ganzoo_metrics.knn import coverage_and_density, precision_and_recall
 
 #: Rows per ``update`` call: accumulation order is then the same whatever batch size extracted them.

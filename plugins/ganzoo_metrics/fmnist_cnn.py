@@ -15,8 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import CheckpointError
-from ganzoo.eval.features import FeatureExtractor
+from ganzoo.plugin import CheckpointError, FeatureExtractor
 from ganzoo_metrics.plugin import FMNIST_CNN_SHA256
 
 WEIGHTS_FILE = Path(__file__).with_name("fmnist_cnn.safetensors")
@@ -90,7 +89,7 @@ class FmnistCNN(FeatureExtractor):
     domain = "fashion-mnist"
 
     def __init__(self, weights: str | Path | None = None) -> None:
-        from ganzoo.hub.checkpoint import sha256_file
+        from ganzoo.plugin import sha256_file
 
         super().__init__()
         path = Path(weights).expanduser() if weights is not None else WEIGHTS_FILE

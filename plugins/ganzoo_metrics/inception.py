@@ -17,8 +17,7 @@ from typing import Iterator
 import torch
 from torch import Tensor
 
-from ganzoo.errors import CheckpointError, PluginError, UsageError
-from ganzoo.eval.features import FeatureExtractor
+from ganzoo.plugin import CheckpointError, FeatureExtractor, PluginError, UsageError
 
 WEIGHTS_NAME = "weights-inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{WEIGHTS_NAME}"
@@ -62,7 +61,7 @@ class InceptionV3(FeatureExtractor):
     domain = None
 
     def __init__(self, weights: str | Path | None = None) -> None:
-        from ganzoo.hub.checkpoint import sha256_file
+        from ganzoo.plugin import sha256_file
 
         super().__init__()
         try:

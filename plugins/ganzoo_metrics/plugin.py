@@ -1,12 +1,13 @@
 """Hooks of the built-in metrics plugin; torch-free, as every hook module must be.
 
-Two roles share the metrics registry, told apart by ``metadata["role"]``: *metrics* (``fid``,
-``kid`` ...), which compare two sets of features, and *feature extractors* (``fmnist-cnn``,
-``inception``), the networks that turn images into those features. A metric's name on a result
-carries its extractor: ``FID[fmnist-cnn]``.
+Two registry kinds: *metrics* (``fid``, ``kid`` ...; ``register_metrics``), which compare two
+sets of features, and *feature extractors* (``fmnist-cnn``, ``inception``; ``register_features``),
+the networks that turn images into those features. A metric's name on a result carries its
+extractor: ``FID[fmnist-cnn]``. Which extractor a dataset is scored with is the dataset's own
+metadata (``"feature"``), not this plugin's.
 """
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 #: sha256 of the bundled ``fmnist_cnn.safetensors`` (``scripts/train_fmnist_cnn.py`` prints it).
 FMNIST_CNN_SHA256 = "bb1cf308401f0aa84b40cd7bce401c41aaa9f1d17552051356b9ed4627f2e675"
@@ -61,16 +62,20 @@ _EXTRACTORS = {
 def register_metrics(register):
     for name, (cls, summary, metadata) in _METRICS.items():
         register(name, f"ganzoo_metrics.fidelity:{cls}", summary=summary, tags=["metric"],
-                 metadata={"role": "metric", **metadata})
+                 metadata=metadata)
     # one name for "the classifier sees the intended class", for generators and translators alike;
-    # class-agreement (ca) was the translators' name for it and stays accepted
+    # class-agreement (ca) was the translators' name for it and stays accepted. "classifier" judges
+    # data whose dataset names no classifier of its own.
     register("class-accuracy", "ganzoo_metrics.class_fidelity:ClassAccuracy",
              summary="Class fidelity: share of images the classifier assigns to the intended class "
                      "(class-conditional generators and translators)",
              tags=["metric", "class-conditional", "image-to-image"],
-             metadata={"role": "metric", "outputs": ["ClassAccuracy"], "higher_is_better": ["ClassAccuracy"],
+             metadata={"outputs": ["ClassAccuracy"], "higher_is_better": ["ClassAccuracy"],
                        "aliases": ["acc", "class-acc", "class-agreement", "ca"], "reference": False,
-                       "needs_labels": True})
+                       "needs_labels": True, "classifier": "fmnist-cnn"})
+
+
+@hookimpl
+def register_features(register):
     for name, (target, summary, tags, metadata) in _EXTRACTORS.items():
-        register(name, target, summary=summary, tags=["feature-extractor", *tags],
-                 metadata={"role": "feature-extractor", **metadata})
+        register(name, target, summary=summary, tags=["feature-extractor", *tags], metadata=metadata)

@@ -23,13 +23,26 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-from ganzoo.errors import UsageError
-from ganzoo.losses import Objective
-from ganzoo.models import ImageToImageGAN, Logs, discriminator_objective, generator_adversarial
-from ganzoo.nn.init import init_like_dcgan_paper
-from ganzoo.sharing import SharedFakes
-from ganzoo_pix2pix.networks import (NORMS, PATCH_SIZES, UNetGenerator, level_sizes, patch_discriminator, patch_layers,
-                                     patch_map_size, unet_depth)
+from ganzoo.plugin import (
+    ImageToImageGAN,
+    Logs,
+    Objective,
+    SharedFakes,
+    UsageError,
+    discriminator_objective,
+    generator_adversarial,
+    init_like_dcgan_paper,
+)
+from ganzoo_pix2pix.networks import (
+    NORMS,
+    PATCH_SIZES,
+    UNetGenerator,
+    level_sizes,
+    patch_discriminator,
+    patch_layers,
+    patch_map_size,
+    unet_depth,
+)
 
 MIN_SIZE = 16
 

@@ -19,10 +19,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
-from ganzoo.losses import Objective
-from ganzoo.models import GAN, Logs, discriminator_objective, generator_adversarial, score_together
-from ganzoo.sharing import SharedFakes
+from ganzoo.plugin import (
+    GAN,
+    Logs,
+    Objective,
+    SharedFakes,
+    UsageError,
+    discriminator_objective,
+    generator_adversarial,
+    score_together,
+)
 from ganzoo_sngan.blocks import ClassBatchNorm, DownBlock, UpBlock, apply_spectral_norm, init_like_sngan
 
 #: image side -> (side of the generator's first map, generator up blocks, discriminator down blocks, plain blocks)

@@ -1,6 +1,6 @@
 """Hooks of the sngan plugin (torch-free)."""
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 # SNGAN's recipe: the hinge loss, and a discriminator learning faster than the generator
 # (two timescales, Heusel et al. 2017) with Adam betas 0/0.9, as SNGAN-projection and SAGAN

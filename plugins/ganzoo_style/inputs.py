@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Union
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.errors import UsageError
+from ganzoo.plugin import UsageError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -53,10 +53,10 @@ def to_unit_batch(image: ImageLike, what: str = "image", size: Sizer | None = No
     size. A picture (path or Pillow image) is shrunk by Pillow before it becomes floats, so a
     large photo costs its own bytes once, never 12 bytes per pixel of it.
     """
-    from ganzoo.images import image_to_tensor
+    from ganzoo.plugin import image_to_tensor
 
     if isinstance(image, (str, os.PathLike)):
-        from ganzoo.images import open_image
+        from ganzoo.plugin import open_image
 
         image = open_image(image, channels=3)
     if _is_picture(image):

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
+from ganzoo.plugin import UsageError
 from ganzoo_style import color
 from ganzoo_style.inputs import ImageLike, resize, style_size, to_signed, to_unit_batch, working_size
 from ganzoo_style.losses import StyleObjective, Weights

@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from ganzoo.errors import TrainingError, UsageError
+from ganzoo.plugin import TrainingError, UsageError
 
 OPTIMIZERS = ("lbfgs", "adam")
 #: Learning rates for pixels in [0, 1]: L-BFGS takes whole steps, Adam a few grey levels.

@@ -1,6 +1,6 @@
-"""Hooks of the neural-style plugin (torch-free)."""
+"""Hooks of the neural-style plugin (torch-free: the command module imports torch only when it runs)."""
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 
 @hookimpl
@@ -22,3 +22,10 @@ def register_architectures(register):
             "test_kwargs": {"weights": "random"},
         },
     )
+
+
+@hookimpl
+def register_commands(cli):
+    from ganzoo_style.command import style_transfer_command
+
+    cli.add_command(style_transfer_command)

@@ -14,7 +14,7 @@ from typing import Iterable
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
+from ganzoo.plugin import UsageError
 
 #: torchvision's VGG19 configuration "E", cut after the first convolution of block 5.
 _BLOCKS = ((64, 64), (128, 128), (256, 256, 256, 256), (512, 512, 512, 512), (512,))

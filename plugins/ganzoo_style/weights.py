@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import CheckpointError, UsageError
+from ganzoo.plugin import CheckpointError, UsageError
 from ganzoo_style.vgg import CONV_INDICES, random_init
 
 WEIGHTS_NAME = "vgg19-dcbb9e9d.pth"

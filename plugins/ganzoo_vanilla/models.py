@@ -6,7 +6,7 @@ import math
 
 from torch import Tensor, nn
 
-from ganzoo.models import GAN
+from ganzoo.plugin import GAN
 
 
 class VanillaGAN(GAN):

@@ -22,12 +22,22 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
-from ganzoo.losses import Objective
-from ganzoo.models import GAN, Logs, discriminator_objective, score_together
-from ganzoo.nn.dcgan_blocks import (FlattenHWC, check_image_size, example_convs, example_generator, tutorial_convs,
-                                    tutorial_generator)
-from ganzoo.nn.init import init_like_dcgan_paper, init_like_tensorflow
+from ganzoo.plugin import (
+    GAN,
+    FlattenHWC,
+    Logs,
+    Objective,
+    UsageError,
+    check_image_size,
+    discriminator_objective,
+    example_convs,
+    example_generator,
+    init_like_dcgan_paper,
+    init_like_tensorflow,
+    score_together,
+    tutorial_convs,
+    tutorial_generator,
+)
 
 NORMS = ("layer", "none")
 

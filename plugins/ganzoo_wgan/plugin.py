@@ -7,7 +7,7 @@ settings of the authors' own code for their MNIST and CIFAR-10 DCGAN-like models
 Algorithm 1 lists beta1 = 0, which their code pairs with the larger ResNet models).
 """
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 
 @hookimpl

@@ -52,3 +52,32 @@ class Unseeded(Tiny):
 
     def sample_latent(self, n, *, generator=None, device=None):  # type: ignore[override]
         return torch.randn(n, self.latent_dim)
+
+
+# -- datasets that break (or keep) the dataset contract --------------------------------------------
+
+
+class _ByteImages(torch.utils.data.Dataset):
+    def __init__(self) -> None:
+        from ganzoo.data import DatasetInfo
+
+        self.images = torch.randint(0, 256, (4, 1, 8, 8)).float()
+        self.info = DatasetInfo(name="bad-items", split="train", channels=1, size=8)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict:
+        return {"image": self.images[index]}
+
+
+def out_of_range_dataset(split="train"):
+    """Items whose pixels are bytes, not [-1, 1]: the items check must catch it."""
+    return _ByteImages()
+
+
+def unavailable_dataset(split="train"):
+    """Data not on this machine, said in one line: no failure."""
+    from ganzoo.errors import DataUnavailableError
+
+    raise DataUnavailableError("no-data is not on this machine; put it in ~/.cache/no-data")

@@ -5,6 +5,7 @@ checked here without a new line of test code.
 """
 
 import pytest
+
 from ganzoo import testing
 
 DISTRIBUTION = "ganzoo-plugin-example"

@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-from ganzoo.errors import UsageError
 
+from ganzoo.plugin import UsageError
 from ganzoo_plugin_example.losses import RelativisticAverage
 
 

@@ -8,9 +8,9 @@ other way round. Its generator loss needs the real logits too, so the class sets
 from __future__ import annotations
 
 import torch.nn.functional as F
-from ganzoo.errors import UsageError
-from ganzoo.losses import AdversarialLoss
 from torch import Tensor
+
+from ganzoo.plugin import AdversarialLoss, UsageError
 
 
 class RelativisticAverage(AdversarialLoss):

@@ -6,9 +6,9 @@ sampling, training and checkpoints come from ganzoo.
 
 from __future__ import annotations
 
-from ganzoo.errors import UsageError
-from ganzoo.models import GAN
 from torch import Tensor, nn
+
+from ganzoo.plugin import GAN, UsageError
 
 
 class TinyConvGAN(GAN):

@@ -4,7 +4,7 @@ It must stay torch-free: ganzoo calls these hooks to fill its registries, also f
 ``ganzoo list`` and ``ganzoo --help``. Targets are strings, imported only when used.
 """
 
-from ganzoo import hookimpl
+from ganzoo.plugin import hookimpl
 
 
 @hookimpl
@@ -30,5 +30,5 @@ def register_losses(register):
         "ganzoo_plugin_example.losses:RelativisticAverage",
         summary="Relativistic average GAN loss: is real data more realistic than fake, on average?",
         tags=["bce", "relativistic", "example"],
-        metadata={"role": "adversarial", "paper": "arXiv:1807.00734"},
+        metadata={"paper": "arXiv:1807.00734"},
     )

@@ -1,8 +1,10 @@
 """``ganzoo style-transfer``: neural style transfer (Gatys et al. 2016) of one image.
 
-The work is done by the ``neural-style`` architecture, found through the registry like any
-other; this module only reads the files, passes the options and writes the results. torch is
-imported inside the command, never at module import.
+The neural-style plugin adds this command through its ``register_commands`` hook
+(:mod:`ganzoo_style.plugin`); the core CLI does not know it. The work is done by the
+``neural-style`` architecture, found through the registry like any other; this module only
+reads the files, passes the options and writes the results. torch is imported inside the
+command, never at module import, so ``ganzoo --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from ganzoo.cli.output import OVERWRITE_HELP
+from ganzoo.plugin import OVERWRITE_HELP
 
 ARCH = "neural-style"
 #: Without --size, a content image with a longer side above this is worked on at this size
@@ -25,7 +27,7 @@ FRAME_FILES = re.compile(r"frame_\d+\.png|progress\.gif")
 
 
 def _blend(text: str | None) -> list[float] | None:
-    from ganzoo.errors import UsageError
+    from ganzoo.plugin import UsageError
 
     if text is None:
         return None
@@ -105,11 +107,19 @@ def style_transfer_command(content: Path, styles: tuple[Path, ...], output: Path
     """
     import torch
 
-    from ganzoo.errors import UsageError
-    from ganzoo.images import make_gif, open_image, write_image
-    from ganzoo.models import build_model
-    from ganzoo.outputs import check_distinct, check_file, check_folder, live_folder, writing
-    from ganzoo.train.devices import select_device
+    from ganzoo.plugin import (
+        UsageError,
+        build_model,
+        check_distinct,
+        check_file,
+        check_folder,
+        live_folder,
+        make_gif,
+        open_image,
+        select_device,
+        write_image,
+        writing,
+    )
 
     # Every output is checked before the images load and long before the optimisation.
     inputs = [content, *styles] + ([Path(vgg_weights)] if Path(vgg_weights).is_file() else [])

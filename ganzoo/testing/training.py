@@ -1,15 +1,10 @@
-"""The training engine's conformance check: every GAN architecture trains with it.
-
-Imported by :mod:`ganzoo.testing` (it is listed in ``CHECK_MODULES``), which then runs
-``trains-two-steps`` on every registered architecture of a GAN task, with the tiny constructor
-arguments the architecture declares.
-"""
+"""The training engine's check: every GAN architecture trains two steps with it."""
 
 from __future__ import annotations
 
 import math
 
-from ganzoo.testing import GAN_TASKS, CheckContext, ConformanceError, conformance_check
+from ganzoo.testing.framework import GAN_TASKS, CheckContext, ConformanceError, conformance_check
 
 
 @conformance_check("architectures", "trains-two-steps", tasks=GAN_TASKS)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.hub.checkpoint import checkpoint_config
+from ganzoo.hub.config import DatasetRecord
 from ganzoo.io import current_umask, replace_dir
 from ganzoo.outputs import check_replaced_folder, writing
 
@@ -26,10 +27,11 @@ def _command_line(argv: Any) -> str | None:
 
 
 def _training_facts(run_config: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-    dataset = run_config.get("dataset") or {}
+    recorded = run_config.get("dataset") or {}
     return {
-        "dataset": {"name": dataset.get("name"), "split": dataset.get("split"), "options": dataset.get("options")}
-        if isinstance(dataset, dict) else dataset,
+        # a run records a table (a hand-written config may give a bare name, kept as it is)
+        "dataset": (DatasetRecord.of(recorded) or DatasetRecord(None)).as_training_record()
+        if isinstance(recorded, dict) else recorded,
         "command": _command_line(run_config.get("argv")),
         "steps": state.get("step"),
         "epochs": state.get("epoch"),
@@ -42,7 +44,7 @@ def _training_facts(run_config: dict[str, Any], state: dict[str, Any]) -> dict[s
     }
 
 
-def _evaluate(model: Any, dataset: dict[str, Any], evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+def _evaluate(model: Any, dataset: DatasetRecord | None, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
     """Score the exported generator against its dataset's test split (or the given reference).
 
     An image-to-image model translates the test split's inputs instead, and is scored against
@@ -51,17 +53,17 @@ def _evaluate(model: Any, dataset: dict[str, Any], evaluation: dict[str, Any]) -
     from ganzoo.eval import checkpoint_metrics, evaluate
     from ganzoo.translation import is_translator
 
-    dataset_name = dataset.get("name")
+    dataset_name = dataset.name if dataset else None
     if is_translator(model):
         from ganzoo.eval.translation import evaluate_translation
 
         results = evaluate_translation(
             model,
             dataset=evaluation.get("reference") or dataset_name,
-            dataset_options=None if evaluation.get("reference") else dataset.get("options"),
+            dataset_options=None if evaluation.get("reference") or dataset is None else dataset.options,
             metrics=evaluation["metrics"],
             num_samples=int(evaluation.get("num_samples") or 10_000),
-            feature=evaluation.get("feature") or "fmnist-cnn",
+            feature=evaluation.get("feature") or None,  # None: the dataset's own extractor
         )
         return results.checkpoint_metrics()
     reference = evaluation.get("reference") or (f"{dataset_name}:test" if dataset_name else None)
@@ -72,13 +74,13 @@ def _evaluate(model: Any, dataset: dict[str, Any], evaluation: dict[str, Any]) -
         metrics=evaluation["metrics"],
         num_samples=int(evaluation.get("num_samples") or 10_000),
         reference=reference,
-        feature=evaluation.get("feature") or "fmnist-cnn",
+        feature=evaluation.get("feature") or None,  # None: the reference dataset's own extractor
     )
     return checkpoint_metrics(results)
 
 
 def _is_zoo_name(name: str) -> bool:
-    from ganzoo.registry import get_registry
+    from ganzoo.plugins import get_registry
 
     return name in get_registry("pretrained")
 
@@ -104,7 +106,7 @@ def export_run(
     "reference": ..., "feature": ...}``) computes them first with :func:`ganzoo.eval.evaluate`.
     """
     from ganzoo.hub.pretrained import PretrainedGAN
-    from ganzoo.train.rundir import load_run
+    from ganzoo.hub.resolve import open_model, parse_model_name
 
     out_dir = Path(out_dir)
     # Before the run loads (and long before --metrics): OUT_DIR, replaced as a whole, must neither
@@ -114,18 +116,17 @@ def export_run(
     if reference and Path(reference).exists():
         inputs.append(Path(reference))
     check_replaced_folder(out_dir, overwrite=overwrite, inputs=inputs, option="OUT_DIR")
-    model, run_config, state = load_run(run_dir, ema=ema, checkpoint=checkpoint, with_state=True)
+    opened = open_model(parse_model_name(run_dir, accept=("run",)), ema=ema, checkpoint=checkpoint)
+    model, run_config, state = opened.model, opened.config, opened.state
     used_ema = bool(state.get("ema_loaded"))
-    dataset = run_config.get("dataset") or {}
-    if not isinstance(dataset, dict):
-        dataset = {"name": dataset}
-    dataset_name = dataset.get("name")
+    dataset = DatasetRecord.of(run_config.get("dataset"))
+    dataset_name = dataset.name if dataset else None
     classes = None
     if model.num_classes:
         # The run's own class names first: a classes= subset is relabelled 0..k-1 in class order.
-        classes = (dataset.get("info") or {}).get("classes")
+        classes = dataset.info.get("classes") if dataset else None
         if not classes and dataset_name:
-            from ganzoo.registry import get_registry
+            from ganzoo.plugins import get_registry
 
             registry = get_registry("datasets")
             if dataset_name in registry:

@@ -202,7 +202,7 @@ class RunLock:
 def maybe_locked(run_dir: str | os.PathLike[str]) -> Iterator[bool]:
     """``True`` inside when nobody else is writing ``run_dir`` (the lock is held meanwhile).
 
-    For readers that repair what a crash left (:func:`~ganzoo.train.checkpoints.recover_checkpoints`):
+    For readers that repair what a crash left (:func:`~ganzoo.runs.checkpoints.recover_checkpoints`):
     they may change the folder only when it yields ``True``. A folder this process already
     holds yields ``True``; one that cannot be locked (read-only, say) yields ``False``.
     """

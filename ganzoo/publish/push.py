@@ -8,14 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import CheckpointError, HubError
-from ganzoo.folders import folder_kind
-from ganzoo.hub.checkpoint import CONFIG_NAME, FORMAT, read_config
+from ganzoo.hub.config import CheckpointConfig
 from ganzoo.hub.download import CHECKPOINT_PATTERNS, hub_errors
+from ganzoo.hub.names import parse_model_name
 from ganzoo.weights import confined_file
-
-
-def is_checkpoint_folder(folder: Path) -> bool:
-    return folder_kind(folder) == "checkpoint"
 
 
 def push_folder(
@@ -27,36 +23,36 @@ def push_folder(
     message: str | None = None,
     token: str | None = None,
 ) -> str:
-    """Upload ``folder`` (a checkpoint folder, or a training run exported on the fly); return the commit URL."""
-    folder = Path(folder)
-    if is_checkpoint_folder(folder):
-        return _upload(folder, repo_id, private=private, branch=branch, message=message, token=token)
-    if (folder / "checkpoints").is_dir():
-        from ganzoo.hub.export import export_run
+    """Upload ``folder`` (a checkpoint folder, or a training run exported on the fly); return the commit URL.
 
-        with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
-            exported = export_run(folder, Path(tmp) / repo_id.split("/")[-1], name=repo_id.split("/")[-1])
-            return _upload(exported, repo_id, private=private, branch=branch, message=message, token=token)
-    raise CheckpointError(
-        f"{folder} is neither a checkpoint folder nor a training run; export a run with 'ganzoo export RUN OUT'"
-    )
+    Which of the two ``folder`` is, is :func:`ganzoo.hub.names.parse_model_name`'s answer.
+    """
+    name = parse_model_name(folder, accept=("checkpoint", "run"))
+    folder = Path(str(name.path))
+    if name.kind == "checkpoint":
+        return _upload(folder, repo_id, private=private, branch=branch, message=message, token=token)
+    from ganzoo.publish.export import export_run
+
+    with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
+        exported = export_run(folder, Path(tmp) / repo_id.split("/")[-1], name=repo_id.split("/")[-1])
+        return _upload(exported, repo_id, private=private, branch=branch, message=message, token=token)
 
 
 def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, message: str | None, token: str | None) -> str:
-    import ganzoo
+    from ganzoo.version import __version__
     from huggingface_hub import HfApi
 
-    config = read_config(folder)
-    weights = confined_file(folder, config["weights"]["generator"], "generator")
+    config = CheckpointConfig.read(folder)
+    weights = confined_file(folder, config.weights.generator, "generator")
     if not weights.is_file():
         raise CheckpointError(f"{folder} is missing {weights.name}; re-export it")
-    api = HfApi(token=token, library_name="ganzoo", library_version=ganzoo.__version__)
+    api = HfApi(token=token, library_name="ganzoo", library_version=__version__)
     with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
         staged = _stage_with_card(folder, Path(tmp), config, repo_id)
         return _commit(api, staged, repo_id, config, private=private, branch=branch, message=message)
 
 
-def _stage_with_card(folder: Path, tmp: Path, config: dict, repo_id: str) -> Path:
+def _stage_with_card(folder: Path, tmp: Path, config: CheckpointConfig, repo_id: str) -> Path:
     """A copy of ``folder`` whose card tells readers to load ``hf:repo_id``; the original is untouched."""
     from ganzoo.hub.card import build_card
 
@@ -67,9 +63,9 @@ def _stage_with_card(folder: Path, tmp: Path, config: dict, repo_id: str) -> Pat
     return staged
 
 
-def _commit(api: Any, folder: Path, repo_id: str, config: dict, *, private: bool, branch: str | None,
+def _commit(api: Any, folder: Path, repo_id: str, config: CheckpointConfig, *, private: bool, branch: str | None,
             message: str | None) -> str:
-    import ganzoo
+    from ganzoo.version import __version__
     from huggingface_hub.errors import LocalTokenNotFoundError
 
     try:
@@ -81,7 +77,7 @@ def _commit(api: Any, folder: Path, repo_id: str, config: dict, *, private: bool
                 repo_id=repo_id,
                 folder_path=str(folder),
                 allow_patterns=CHECKPOINT_PATTERNS,
-                commit_message=message or f"Upload {config['architecture']['name']} checkpoint with ganzoo {ganzoo.__version__}",
+                commit_message=message or f"Upload {config.architecture.name} checkpoint with ganzoo {__version__}",
                 revision=branch,
                 repo_type="model",
             )

@@ -317,7 +317,7 @@ def recover_checkpoints(run_dir: str | Path) -> list[str]:
     otherwise a ``.step_N.old`` with no ``step_N`` is renamed back; incomplete ``.tmp-`` folders are
     deleted, and ``.old`` copies once ``step_N`` is whole. ``latest`` then names the newest
     recovered checkpoint if it named an older or missing one. The caller must hold the run's lock
-    (:mod:`ganzoo.train.lock`): a live trainer's ``.tmp-`` folder looks just like a dead one's.
+    (:mod:`ganzoo.runs.lock`): a live trainer's ``.tmp-`` folder looks just like a dead one's.
     """
     root = Path(run_dir) / CHECKPOINTS
     notes: list[str] = []
@@ -357,8 +357,8 @@ def recover_if_free(run_dir: str | Path) -> None:
     run_dir = Path(run_dir)
     if not _leftovers(run_dir / CHECKPOINTS):
         return
-    from ganzoo.train.lock import maybe_locked
-    from ganzoo.train.progress import warn
+    from ganzoo.runs.lock import maybe_locked
+    from ganzoo.errors import warn
 
     with maybe_locked(run_dir) as free:
         if free:

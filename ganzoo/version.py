@@ -1,0 +1,3 @@
+"""ganzoo's version, in a module of its own so every layer can read it without importing the package API."""
+
+__version__ = "0.1.0"
