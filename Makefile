@@ -9,11 +9,11 @@ STAMP := $(VENV)/.ganzoo-installed
 FMNIST_DIR := /usr/share/datasets/fashion-mnist
 PYTEST_ARGS ?=
 
-.PHONY: demo test install data bench clean help
+.PHONY: demo test lint install data bench clean help
 
 help:
 	@echo "make demo    set up, then sample a grid from the bundled pretrained DCGAN"
-	@echo "make test    set up, then run the test suite"
+	@echo "make test    set up, then lint (ruff, mypy) and run the test suite"
 	@echo "make bench   run the benchmarks in benchmarks/"
 
 $(BIN)/python:
@@ -42,6 +42,11 @@ demo: install data
 
 test: install data
 	HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# ruff (rules and line length in pyproject.toml) and mypy (strict for ganzoo/, checked for plugins/).
+lint: install
+	$(BIN)/ruff check ganzoo plugins tests benchmarks scripts examples
+	$(BIN)/mypy
 
 bench: install data
 	$(BIN)/python benchmarks/cli_startup.py

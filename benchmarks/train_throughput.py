@@ -34,16 +34,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 import ganzoo
 from ganzoo.data import build_dataset
-from ganzoo.train import TrainConfig, train
 from ganzoo.devices import resolve_precision, select_device, use_channels_last
+from ganzoo.train import TrainConfig, train
 
 LATENT = 100
 

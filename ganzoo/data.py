@@ -24,9 +24,10 @@ import dataclasses
 import inspect
 import os
 import socket
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, Union
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 #: What the ``classes=`` option accepts: names or indices, a list of them, or "a,b" from a CLI.
-ClassSelection = Union[str, int, Sequence[Union[str, int]], None]
+ClassSelection = str | int | Sequence[str | int] | None
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ def to_unit_range(images: Tensor) -> Tensor:
     return images.to(torch.float32).div_(127.5).sub_(1.0)
 
 
-class InMemoryImages(Dataset):
+class InMemoryImages(Dataset[dict[str, Any]]):
     """A labelled (or unlabelled) image set held as one uint8 tensor.
 
     Reuse it in a dataset plugin whose data fits in memory: load ``images`` (uint8
@@ -321,7 +322,7 @@ def resize_uint8(images: Tensor, size: int, chunk: int = 2048) -> Tensor:
 
 
 # -- building by name --------------------------------------------------------------------------
-def build_dataset(name: str, split: str = "train", **options: Any) -> Dataset:
+def build_dataset(name: str, split: str = "train", **options: Any) -> Dataset[Any]:
     """Build the registered dataset ``name``; bad splits, options and classes are usage errors.
 
     >>> build_dataset("cifar10", classes=["frog"], size=64)   # doctest: +SKIP
@@ -346,7 +347,7 @@ def build_dataset(name: str, split: str = "train", **options: Any) -> Dataset:
                 f"bad options for dataset '{name}' ({exc}); its options are: {listed}; see 'ganzoo info {name}'"
             ) from None
     try:
-        dataset = factory(split, **options)
+        dataset: Dataset[Any] = factory(split, **options)
     except TypeError as exc:
         if signature is not None:
             raise

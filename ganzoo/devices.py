@@ -11,13 +11,12 @@ import contextlib
 import os
 import random
 from dataclasses import dataclass
-from typing import Any, ContextManager
+from typing import Any
 
 import torch
 from torch import nn
 
 from ganzoo.errors import UsageError
-
 
 #: What ``--device`` accepts, for error messages.
 DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
@@ -66,7 +65,7 @@ def cpu_has_fast_bf16() -> bool:
     """Whether this CPU computes bf16 matrix products natively (AMX or AVX512-BF16)."""
     caps: dict[str, Any] = {}
     with contextlib.suppress(Exception):
-        caps = dict(torch.cpu.get_capabilities())  # type: ignore[attr-defined]
+        caps = dict(torch.cpu.get_capabilities())
     if caps:
         return bool(caps.get("amx_bf16") or caps.get("avx512_bf16"))
     with contextlib.suppress(OSError):
@@ -85,7 +84,7 @@ class Precision:
     device_type: str
     grad_scaling: bool = False
 
-    def autocast(self) -> ContextManager[Any]:
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """The context every forward pass runs in."""
         if self.dtype is None:
             return contextlib.nullcontext()
@@ -153,7 +152,8 @@ def seed_everything(seed: int) -> None:
 def rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Every RNG's state: tensors (for safetensors) and JSON-able parts."""
     tensors = {"torch_cpu": torch.get_rng_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    # torch.cuda.is_initialized has no annotations in torch.
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
         for index, state in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"torch_cuda_{index}"] = state
     version, internal, gauss = random.getstate()

@@ -8,8 +8,9 @@ input | output otherwise; a model with two directions shows its a2b examples, th
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch.utils.data import Dataset
@@ -18,7 +19,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.translation import data_keys, directions_of, is_paired, match_channels, resize, take, translate
 
 
-def held_out_split(dataset: Dataset, options: Mapping[str, Any] | None = None) -> Dataset:
+def held_out_split(dataset: Dataset[Any], options: Mapping[str, Any] | None = None) -> Dataset[Any]:
     """The test split of ``dataset``'s registered dataset built with ``options``, else ``dataset`` itself.
 
     Examples drawn from data the model did not train on show what it has learnt, not what it
@@ -58,7 +59,7 @@ class TranslationExamples:
     per_line: int = 1
 
     @classmethod
-    def from_dataset(cls, model: Any, dataset: Dataset, count: int, *, per_line: int | None = None
+    def from_dataset(cls, model: Any, dataset: Dataset[Any], count: int, *, per_line: int | None = None
                      ) -> "TranslationExamples":
         """The first ``count`` items of ``dataset`` (split evenly between the model's directions)."""
         directions = list(directions_of(model))
@@ -102,7 +103,7 @@ class TranslationExamples:
         channels = max(t.shape[1] for group in groups for t in group)
         rows = []
         for group in groups:
-            parts = [resize(match_channels(t.float().cpu(), channels), tuple(shape)) for t in group]
+            parts = [resize(match_channels(t.float().cpu(), channels), (int(shape[0]), int(shape[1]))) for t in group]
             rows.append(torch.stack(parts, dim=1).flatten(0, 1))  # in0, out0, tgt0, in1, ...
         return torch.cat(rows)
 

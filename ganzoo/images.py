@@ -15,8 +15,9 @@ import math
 import os
 import threading
 import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from ganzoo.errors import UsageError
 from ganzoo.io import atomic_path
@@ -24,6 +25,8 @@ from ganzoo.io import atomic_path
 if TYPE_CHECKING:
     import torch
     from PIL import Image
+
+    from ganzoo.models import GAN
 
 STEP_KEY = "ganzoo:step"
 
@@ -101,7 +104,8 @@ def _save_png(image: "Image.Image", path: str | os.PathLike[str], step: int | No
 
 def save_grid(images: "torch.Tensor", path: str | os.PathLike[str], *, nrow: int | None = None,
               padding: int = 2, step: int | None = None) -> Path:
-    """Write ``images`` as one grid, atomically: PNG (``step`` recorded in it) unless the suffix names another format."""
+    """Write ``images`` as one grid, atomically: PNG (``step`` recorded in it) unless the suffix names another
+    format."""
     return _save_grid_image(grid_image(images, nrow=nrow, padding=padding), path, step)
 
 
@@ -177,7 +181,7 @@ def make_gif(frames: Sequence[str | os.PathLike[str]], path: str | os.PathLike[s
     return target
 
 
-def sample_to_files(model: "torch.nn.Module", n: int = 64, *, seed: int | None = 0,
+def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
                     out: str | os.PathLike[str] | None = None, save_dir: str | os.PathLike[str] | None = None,
                     nrow: int | None = None, labels: "torch.Tensor | Sequence[int] | None" = None,
                     batch_size: int = 256, return_images: bool = True) -> "torch.Tensor | None":
@@ -208,8 +212,9 @@ def sample_to_files(model: "torch.nn.Module", n: int = 64, *, seed: int | None =
     # All noise (and labels) first, in the order model.sample(n) draws them: the images depend
     # neither on batch_size nor on streaming.
     z = model.sample_latent(n, generator=generator, device="cpu")
-    if label_tensor is None and getattr(model, "num_classes", 0):
-        label_tensor = torch.randint(0, model.num_classes, (n,), generator=generator)
+    num_classes: int = getattr(model, "num_classes", 0)
+    if label_tensor is None and num_classes:
+        label_tensor = torch.randint(0, num_classes, (n,), generator=generator)
     chunks = []
     for start in range(0, n, batch_size):
         chunk_labels = None if label_tensor is None else label_tensor[start:start + batch_size]

@@ -10,7 +10,8 @@ families only implement ``generate`` and ``discriminate``; image-to-image famili
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -37,6 +38,11 @@ class GAN(nn.Module):
     task: ClassVar[str] = "unconditional"
     #: How :meth:`sample_latent` draws latents; truncation is defined for ``"normal"`` only.
     latent_distribution: ClassVar[str] = "normal"
+    #: Set by each family's ``__init__`` (declared here for type checkers only).
+    generator: nn.Module
+    discriminator: nn.Module
+    #: The architecture's registry name, set by :func:`build_model` (absent on models built directly).
+    registry_name: str
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
@@ -125,8 +131,10 @@ class GAN(nn.Module):
             if n is None:
                 raise UsageError("sample() needs n or z")
             # Families may override sample_latent without the truncation keyword: pass it only when asked for.
-            extra = {} if truncation is None else {"truncation": truncation}
-            z = self.sample_latent(n, generator=generator, **extra)
+            if truncation is None:
+                z = self.sample_latent(n, generator=generator)
+            else:
+                z = self.sample_latent(n, generator=generator, truncation=truncation)
         if self.num_classes and labels is None:
             labels = self.random_labels(z.shape[0], generator=generator)
         was_training = self.training
@@ -201,8 +209,11 @@ class ImageToImageGAN(GAN):
 
     @torch.no_grad()
     def sample(self, n: int | None = None, *, z: Tensor | None = None, labels: Tensor | None = None,
-               inputs: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """``translate(inputs)`` in the first direction: there is no noise to sample from."""
+               inputs: Tensor | None = None, generator: torch.Generator | None = None,
+               truncation: float | None = None) -> Tensor:
+        """``translate(inputs)`` in the first direction: there is no noise to sample from (nor to truncate)."""
+        if truncation is not None:
+            raise UsageError(f"{self.family} has no latent space; truncation does not apply to it")
         if inputs is None:
             raise UsageError(f"{self.family} translates images rather than sampling from noise; pass inputs=IMAGES "
                              f"(or call translate(images)), or use 'ganzoo translate MODEL IMAGE -o OUT'")
@@ -305,7 +316,7 @@ def score_together(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tenso
     both = torch.cat([real, fake])
     if real.dim() == 4 and real.is_contiguous(memory_format=torch.channels_last):
         both = both.contiguous(memory_format=torch.channels_last)
-    real_scores, fake_scores = critic(both).split(real.shape[0])
+    real_scores, fake_scores = torch.split(critic(both), real.shape[0])
     return real_scores, fake_scores
 
 
@@ -369,14 +380,14 @@ def build_model(name: str, **kwargs: Any) -> GAN:
     spec = get_registry("architectures").get(name)
     factory = spec.load()
     try:
-        model = factory(**kwargs)
+        model: GAN = factory(**kwargs)
     except TypeError as exc:
         match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
         key = match.group(1) if match and match.group(1) in kwargs else None
         value = kwargs.get(key) if key else None
         hint = (_loss_option_hint(key, value) if key else None) or f"see 'ganzoo info {name}'"
         raise ArchitectureOptionError(name, str(exc), hint, key, value) from exc
-    model.registry_name = name  # type: ignore[attr-defined]
+    model.registry_name = name
     return model
 
 

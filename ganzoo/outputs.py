@@ -26,8 +26,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, Pattern
+from re import Pattern
 
 from ganzoo.errors import GanzooError, UsageError
 
@@ -196,7 +197,10 @@ def check_replaced_folder(folder: "str | os.PathLike[str]", *, overwrite: bool,
 
 def check_distinct(file: "str | os.PathLike[str] | None", folder: "str | os.PathLike[str] | None",
                    holds: Pattern[str], file_option: str, folder_option: str) -> None:
-    """Refuse a file output that one of a folder output's files would replace (``-o d/sample_0000.png --save-dir d``)."""
+    """Refuse a file output that one of a folder output's files would replace.
+
+    For example ``-o d/sample_0000.png --save-dir d``.
+    """
     if file is None or folder is None:
         return
     target = _absolute(file)

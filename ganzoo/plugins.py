@@ -400,7 +400,10 @@ def _unknown_hooks_message(unknown: list[str]) -> str:
 
 
 #: ``metadata["role"]`` values that once split a registry and now have a hook of their own.
-_MOVED_ROLES = {("losses", "regulariser"): "register_regularisers", ("metrics", "feature-extractor"): "register_features"}
+_MOVED_ROLES = {
+    ("losses", "regulariser"): "register_regularisers",
+    ("metrics", "feature-extractor"): "register_features",
+}
 
 
 def _refuse_old_role(kind: str, name: str, metadata: Mapping[str, Any] | None) -> None:
@@ -489,10 +492,10 @@ def _os_exit_refused() -> Iterator[None]:
     real = os._exit
     pid, thread = os.getpid(), threading.get_ident()
 
-    def refuse(code: int) -> NoReturn:
+    def refuse(status: int) -> NoReturn:
         if os.getpid() != pid or threading.get_ident() != thread:
-            real(code)
-        raise _ExitRefused(code)
+            real(status)
+        raise _ExitRefused(status)
 
     os._exit = refuse
     try:
@@ -809,7 +812,7 @@ def _where_stopped(stderr: str) -> str | None:
         for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
                   os.path.dirname(os.path.abspath(__file__))}
     )
-    frames = []
+    frames: list[tuple[str, str]] = []
     in_dump = False
     for line in stderr.splitlines():
         if "most recent call first" in line:
@@ -847,6 +850,7 @@ def _check_child(argv: list[str]) -> None:
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # print and fd 1 in order
     manager.stdout_sink = sys.stdout  # the parent reads what the plugin printed from here
     _manager = manager  # a hook that looks something up sees this plugin alone, not every plugin
+    error: str | None
     if not matches:
         error = f"entry point {name} = {value} of {distribution or '?'} is not installed for {sys.executable}"
     else:

@@ -13,7 +13,8 @@ nothing changed in between, which is what the stamp checks.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn

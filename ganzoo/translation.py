@@ -11,7 +11,8 @@ training grids and evaluation all read the data and call the model through this 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -150,13 +151,13 @@ def translate(model: Any, inputs: Tensor, direction: str | None = None, *, batch
     shape_for = getattr(model, "input_shape_for", None)  # each direction reads its own domain's shape
     shape = shape_for(direction) if callable(shape_for) else (getattr(model, "input_shape", None) or model.image_shape)
     in_channels, in_height, in_width = (int(d) for d in shape)
-    size = tuple(inputs.shape[-2:])
+    size = (int(inputs.shape[-2]), int(inputs.shape[-1]))
     device = next(model.parameters()).device
     outputs = []
     was_training = model.training
     model.eval()
     try:
-        for chunk in inputs.split(max(1, int(batch_size))):
+        for chunk in torch.split(inputs, max(1, int(batch_size))):
             prepared = resize(match_channels(chunk.float(), in_channels), (in_height, in_width)).to(device)
             if hasattr(model, "translate"):
                 result = model.translate(prepared, direction)

@@ -15,9 +15,10 @@ instead of) building the real model, so a bad folder fails with one line and lit
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ganzoo.errors import CheckpointError
 
@@ -107,7 +108,7 @@ def read_entries(path: str | Path, what: str) -> dict[str, Entry]:
     try:
         with safe_open(str(path), framework="pt") as handle:
             entries = {}
-            for key in handle.keys():
+            for key in handle.keys():  # noqa: SIM118 - safe_open handles are not iterable
                 piece = handle.get_slice(key)
                 entries[key] = Entry(str(piece.get_dtype()), tuple(int(d) for d in piece.get_shape()))
     except (SafetensorError, OSError, ValueError, TypeError) as exc:

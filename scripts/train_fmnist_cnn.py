@@ -23,9 +23,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganzoo.data import build_dataset
+from ganzoo.devices import cpu_has_fast_bf16
 from ganzoo.hub.checkpoint import sha256_file
 from ganzoo.io import atomic_path
-from ganzoo.devices import cpu_has_fast_bf16
 from ganzoo_metrics.fmnist_cnn import WEIGHTS_FILE, FashionCNN, load_network
 
 

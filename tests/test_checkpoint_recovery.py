@@ -21,8 +21,8 @@ import pytest
 
 from ganzoo import io as ganzoo_io
 from ganzoo.io import fsync_dir, replace_dir
-from ganzoo.train import TrainConfig, train
 from ganzoo.runs import checkpoints as ckpt
+from ganzoo.train import TrainConfig, train
 
 TINY = dict(arch="vanilla", dataset="fake", arch_options={"hidden": [32, 64]}, data_options={"length": 40},
             batch_size=8, precision="fp32", device="cpu", quiet=True, log_every=1, sample_count=4)

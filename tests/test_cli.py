@@ -18,8 +18,7 @@ from click.testing import CliRunner
 from ganzoo import __version__, hookimpl
 from ganzoo.cli import build_cli
 from ganzoo.errors import CheckpointError, UsageError
-from ganzoo.plugins import get_manager
-from ganzoo.plugins import get_registry
+from ganzoo.plugins import get_manager, get_registry
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,8 @@ import ganzoo
 from ganzoo.cli import build_cli
 from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
-from ganzoo.train import TrainConfig, load_run, train
 from ganzoo.runs import checkpoints as ckpt
+from ganzoo.train import TrainConfig, load_run, train
 from ganzoo.train.optim import lr_factor
 from ganzoo_cyclegan.models import CycleGAN, ResidualBlock, patch_map_size
 from ganzoo_cyclegan.pool import ImagePool

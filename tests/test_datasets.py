@@ -18,14 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import FASHION_MNIST_DIR
+from test_datasets_files import CIFAR_CLASSES, write_cifar_archive, write_cifar_folder, write_idx, write_mnist_split
 
 from ganzoo.data import DatasetInfo, InMemoryImages, build_dataset, resolve_classes, search_roots
 from ganzoo.errors import DataUnavailableError, UnknownNameError, UsageError
 from ganzoo.plugins import get_registry
-from test_datasets_files import (CIFAR_CLASSES, write_cifar_archive, write_cifar_folder, write_idx,
-                                 write_mnist_split)
-
-from conftest import FASHION_MNIST_DIR
 
 FASHION = Path(FASHION_MNIST_DIR)
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
@@ -123,7 +121,7 @@ def test_size_resizes_in_memory():
     ds = build_dataset("fashion-mnist", "test", size=32, limit=64)
     assert ds.images.shape == (64, 1, 32, 32) and ds.info.size == 32
     image = ds[3]["image"]
-    assert image.shape == (1, 32, 32) and -1.0 <= image.min() and image.max() <= 1.0
+    assert image.shape == (1, 32, 32) and image.min() >= -1.0 and image.max() <= 1.0
 
 
 def test_root_with_torchvision_layout(tmp_path, fashion_test):

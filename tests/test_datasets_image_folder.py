@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_datasets_files import halves_image, save_jpeg_with_orientation
 
 from ganzoo.data import build_dataset
 from ganzoo.errors import DataUnavailableError, UsageError
-from test_datasets_files import halves_image, save_jpeg_with_orientation
 
 
 def _rgb_at(image: torch.Tensor, row: int, col: int) -> list[int]:

@@ -20,7 +20,6 @@ from ganzoo.eval.features import extract, iter_batches
 from ganzoo.plugins import get_registry
 
 
-
 @pytest.fixture(scope="module")
 def test_set():
     from ganzoo.data import build_dataset

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ from PIL import Image
 
 import ganzoo
 from ganzoo.cli import build_cli
-
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ wires it up with the right key.
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 import torch

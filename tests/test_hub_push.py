@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from ganzoo.cli import build_cli
 from ganzoo.errors import CheckpointError
 from ganzoo.hub.checkpoint import checkpoint_config, write_checkpoint
-from ganzoo.publish.push import push_folder
 from ganzoo.models import build_model
+from ganzoo.publish.push import push_folder
 
 
 class RecordingApi:

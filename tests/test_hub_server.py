@@ -14,14 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hub_server import LocalHub
 from PIL import Image
 
 from ganzoo.errors import CheckpointError, HubError
 from ganzoo.hub.checkpoint import checkpoint_config, sha256_file, write_checkpoint
 from ganzoo.models import build_model
 from ganzoo.registry import Spec, make_spec
-
-from hub_server import LocalHub
 
 TINY = {"hidden": [16, 32], "latent_dim": 8, "image_size": 8}
 

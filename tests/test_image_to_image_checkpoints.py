@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from plugin_fixtures.ganzoo_fake_translator import install
 from safetensors.torch import load_file, save_file
 
 import ganzoo
 from ganzoo.data import build_dataset
 from ganzoo.errors import CheckpointError, UsageError
+from ganzoo.examples import TranslationExamples
 from ganzoo.hub.checkpoint import checkpoint_config, load_checkpoint, write_checkpoint
 from ganzoo.hub.pretrained import PretrainedGAN
 from ganzoo.images import grid_image
 from ganzoo.models import build_model
-from ganzoo.examples import TranslationExamples
 from ganzoo.train.sampling import FixedSamples
-from plugin_fixtures.ganzoo_fake_translator import install
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -10,7 +10,6 @@ from ganzoo.errors import UsageError
 from ganzoo.images import grid_image, make_gif, png_step, sample_to_files, save_grid, save_images, to_uint8
 from ganzoo.models import build_model
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

@@ -20,9 +20,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -77,8 +77,7 @@ def run_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def zoo_copy(tmp_path_factory) -> Path:
     """The bundled dcgan-fashion folder, copied, with the samples.png an exported folder has."""
-    from ganzoo.plugins import reset_manager
-    from ganzoo.plugins import get_registry
+    from ganzoo.plugins import get_registry, reset_manager
 
     reset_manager()
     folder = tmp_path_factory.mktemp("zoo") / "dcgan-copy"
@@ -376,10 +375,9 @@ def test_a_staged_folder_is_all_or_nothing(tmp_path):
     target.mkdir(parents=True)
     for name in ("sample_0000.png", "sample_0001.png", "notes.txt"):
         (target / name).write_bytes(b"old")
-    with pytest.raises(KeyboardInterrupt):
-        with staged_folder(target, replaces=SAMPLE_FILES) as staging:
-            (staging.path / "sample_0000.png").write_bytes(b"new")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), staged_folder(target, replaces=SAMPLE_FILES) as staging:
+        (staging.path / "sample_0000.png").write_bytes(b"new")
+        raise KeyboardInterrupt
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt", "sample_0000.png", "sample_0001.png"]
     assert (target / "sample_0000.png").read_bytes() == b"old"
     with staged_folder(target, replaces=SAMPLE_FILES) as staging:

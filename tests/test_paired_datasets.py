@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import real_data
 from PIL import Image
 
 from ganzoo.data import build_dataset
 from ganzoo.errors import DataUnavailableError, UsageError
 from ganzoo.train import TrainConfig, Trainer
-from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

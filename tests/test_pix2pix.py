@@ -11,6 +11,7 @@ import math
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import real_data
 from torch import nn
 
 import ganzoo
@@ -21,7 +22,6 @@ from ganzoo.train.config import check_train_defaults
 from ganzoo.train.steps import train_steps
 from ganzoo_pix2pix.models import Pix2Pix
 from ganzoo_pix2pix.networks import dropout_levels, level_sizes, patch_layers, unet_depth
-from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -13,11 +13,11 @@ import re
 import pytest
 import torch
 from click.testing import CliRunner
+from plugin_fixtures.ganzoo_fake_translator import install
 
 from ganzoo.cli import build_cli
 from ganzoo.hub.checkpoint import checkpoint_config, write_checkpoint
 from ganzoo.models import build_model
-from plugin_fixtures.ganzoo_fake_translator import install
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

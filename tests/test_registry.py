@@ -10,8 +10,8 @@ from plugin_fixtures import FIXTURES_DIR
 
 import ganzoo
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
-from ganzoo.registry import Registry, Spec, make_spec
 from ganzoo.plugins import find_everywhere, get_registry, lookup
+from ganzoo.registry import Registry, Spec, make_spec
 
 
 def spec(name: str, *, tags=(), kind: str = "architectures", plugin: str = "p", **metadata) -> Spec:

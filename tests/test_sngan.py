@@ -7,13 +7,13 @@ import math
 
 import pytest
 import torch
+from conftest import real_data
 from torch import nn
 
 from ganzoo.errors import UsageError
 from ganzoo.models import build_model
 from ganzoo.plugins import get_registry
 from ganzoo.train import TrainConfig, Trainer
-from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = {"g_channels": 8, "d_channels": 8, "latent_dim": 8}

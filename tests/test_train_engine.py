@@ -9,12 +9,12 @@ import torch
 from torch import nn
 
 from ganzoo.data import build_dataset
+from ganzoo.devices import cpu_has_fast_bf16, resolve_precision, select_device, use_channels_last
 from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
 from ganzoo.models import build_model
 from ganzoo.train import train_steps
 from ganzoo.train.batches import BatchStream
-from ganzoo.devices import cpu_has_fast_bf16, resolve_precision, select_device, use_channels_last
 from ganzoo.train.ema import EMA
 from ganzoo.train.optim import build_optimizer, flatten_state, lr_factor, parameter_groups, unflatten_state
 from ganzoo.train.steps import StepRunner

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from ganzoo.errors import UsageError
-from ganzoo.train import TrainConfig, train
 from ganzoo.runs import checkpoints as ckpt
+from ganzoo.train import TrainConfig, train
 
 TINY = dict(arch="vanilla", dataset="fashion-mnist", arch_options={"hidden": [32, 64]}, data_options={"limit": 256},
             batch_size=16, precision="fp32", device="cpu", quiet=True, log_every=1, sample_count=4,

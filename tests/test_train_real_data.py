@@ -7,11 +7,10 @@ import math
 
 import pytest
 import torch
+from conftest import real_data
 
 from ganzoo.models import build_model
 from ganzoo.train import TrainConfig, Trainer
-from conftest import real_data
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -8,13 +8,13 @@ import sys
 
 import pytest
 import torch
+from conftest import real_data
 from safetensors.torch import load_file
 
 from ganzoo.errors import UsageError
-from ganzoo.train import TrainConfig, load_run, train
 from ganzoo.runs import checkpoints as ckpt
+from ganzoo.train import TrainConfig, load_run, train
 from ganzoo.train.ema import standing_statistics
-from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

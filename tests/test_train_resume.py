@@ -15,8 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 from ganzoo.errors import CheckpointError, TrainingError, UsageError
-from ganzoo.train import TrainConfig, load_run, train
 from ganzoo.runs import checkpoints as ckpt
+from ganzoo.train import TrainConfig, load_run, train
 
 TINY = dict(arch="vanilla", dataset="fake", arch_options={"hidden": [32, 64]}, data_options={"length": 40},
             batch_size=8, precision="fp32", device="cpu", quiet=True, log_every=1, sample_count=4)

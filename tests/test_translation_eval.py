@@ -12,6 +12,7 @@ import json
 import pytest
 import torch
 from click.testing import CliRunner
+from plugin_fixtures.ganzoo_fake_translator import install
 from torch import Tensor, nn
 
 from ganzoo.cli import build_cli
@@ -21,7 +22,6 @@ from ganzoo.eval import evaluate
 from ganzoo.eval.translation import check_metric_names, evaluate_translation, parse_translation_metrics
 from ganzoo.hub.checkpoint import checkpoint_config, write_checkpoint
 from ganzoo.models import GAN, build_model
-from plugin_fixtures.ganzoo_fake_translator import install
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

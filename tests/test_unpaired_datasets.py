@@ -32,7 +32,7 @@ def test_two_classes_of_the_real_test_split(sneakers_and_boots):
     assert set(item) == {"source", "image", "label", "source_label"}
     assert item["source"].shape == item["image"].shape == (1, 28, 28)
     assert (item["source_label"], item["label"]) == (7, 9)  # Fashion-MNIST's indices, for its classifier
-    assert -1.0 <= float(item["image"].min()) and float(item["image"].max()) <= 1.0
+    assert float(item["image"].min()) >= -1.0 and float(item["image"].max()) <= 1.0
 
 
 def test_get_batch_equals_the_items_and_covers_each_domain_once(sneakers_and_boots):

@@ -126,10 +126,10 @@ def test_a_model_far_larger_than_its_weights_is_refused_before_it_is_built(folde
 
 def make_run(tmp_path: Path, state: dict | None = None) -> Path:
     """A training-run folder with one checkpoint of the bundled dcgan-fashion config."""
+    from ganzoo.folders import RUN_FORMAT
     from ganzoo.hub.checkpoint import read_config
     from ganzoo.models import build_model
     from ganzoo.runs.checkpoints import save_checkpoint
-    from ganzoo.folders import RUN_FORMAT
 
     bundled = Path(str(get_registry("pretrained").get("dcgan-fashion").load()))
     arch = read_config(bundled)["architecture"]
@@ -332,12 +332,12 @@ def test_a_folder_that_does_not_exist_or_is_a_file_is_a_usage_error(tmp_path):
 
 
 def test_the_hub_clients_own_name_check_is_a_usage_error():
-    from ganzoo.hub.download import hub_errors
     from huggingface_hub.errors import HFValidationError
 
-    with pytest.raises(UsageError, match="not a valid Hub repo name"):
-        with hub_errors("a/b-", None, offline=True):
-            raise HFValidationError("Repo id must use alphanumeric chars")
+    from ganzoo.hub.download import hub_errors
+
+    with pytest.raises(UsageError, match="not a valid Hub repo name"), hub_errors("a/b-", None, offline=True):
+        raise HFValidationError("Repo id must use alphanumeric chars")
 
 
 # -- 6. devices ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+from conftest import real_data
 from safetensors.torch import load_file
 from torch import nn
 
@@ -15,7 +16,6 @@ from ganzoo.losses import build_objective
 from ganzoo.models import GAN, build_model
 from ganzoo.plugins import get_registry
 from ganzoo.train import TrainConfig, Trainer
-from conftest import real_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

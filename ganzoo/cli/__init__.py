@@ -18,12 +18,13 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import Any, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
-from ganzoo.version import __version__
 from ganzoo.errors import FileSystemError, GanzooError, PluginLoadInterrupted
+from ganzoo.version import __version__
 
 #: Exit status for a closed pipe: what a program killed by SIGPIPE reports (128 + 13).
 BROKEN_PIPE_EXIT = 141

@@ -13,8 +13,8 @@ import click
 
 from ganzoo.cli.output import echo_json, echo_table, human_size
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
-from ganzoo.registry import KINDS, Spec
 from ganzoo.plugins import find_everywhere, get_registry
+from ganzoo.registry import KINDS, Spec
 
 if TYPE_CHECKING:
     from ganzoo.plugins import CheckResult
@@ -109,7 +109,8 @@ def _unknown_anywhere(name: str) -> str:
         return get_registry(kinds_with_matches[0]).unknown_message(name)
     every = [n for k in KINDS for n in get_registry(k).names()]
     close = difflib.get_close_matches(name, every, n=3, cutoff=0.6)
-    hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else "run 'ganzoo list' to see every name"
+    hint = ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close
+            else "run 'ganzoo list' to see every name")
     from ganzoo.plugins import get_manager
 
     note = get_manager().skipped_note()
@@ -132,7 +133,8 @@ def _parameters(spec: Spec) -> list[dict[str, Any]]:
         params.append(
             {
                 "name": p.name,
-                "default": default if isinstance(default, (int, float, str, bool, type(None), list, tuple)) else repr(default),
+                "default": (default if isinstance(default, (int, float, str, bool, type(None), list, tuple))
+                            else repr(default)),
                 "required": p.default is inspect.Parameter.empty,
                 "type": annotation if annotation != "_empty" else "",
             }

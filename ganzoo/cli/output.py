@@ -10,7 +10,8 @@ import contextlib
 import json
 import os
 import shutil
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import click
 

@@ -6,8 +6,9 @@ torch and huggingface_hub are imported inside the commands, never at module impo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -342,7 +343,8 @@ def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: s
 @click.option("--branch", default=None, help="Branch to commit to [default: main].")
 @click.option("--message", "-m", default=None, help="Commit message.")
 @click.option("--token", envvar="HF_TOKEN", help="Hugging Face token [default: the one from 'hf auth login'].")
-def push_command(folder: Path, repo_id: str, private: bool, branch: str | None, message: str | None, token: str | None) -> None:
+def push_command(folder: Path, repo_id: str, private: bool, branch: str | None, message: str | None,
+                 token: str | None) -> None:
     """Upload a checkpoint folder (or a training run, exported first) to the Hub in one commit.
 
     \b

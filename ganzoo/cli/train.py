@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -20,8 +21,10 @@ from ganzoo.train.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfi
 
 _D = TrainConfig()
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def _opt(*decls: str, help: str, **kwargs: Any) -> Any:  # noqa: A002 - click's own name
+
+def _opt(*decls: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:  # noqa: A002 - click's own name
     """An option whose absence is ``None``, so only what the user typed overrides files and defaults."""
     kwargs.setdefault("default", None)
     return click.option(*decls, help=help, show_default=False, **kwargs)

@@ -162,7 +162,7 @@ def _translate_files(model: Any, files: list[Path], targets: list[Path], directi
             batch = torch.cat([resize(image[None], (height, width)) for image in originals])
             outputs = translate(model, batch, direction, batch_size=batch_size, keep_size=False)
             for original, output, target in zip(originals, outputs, targets[start:start + batch_size]):
-                picture = resize(output[None], tuple(original.shape[-2:]))[0]
+                picture = resize(output[None], (int(original.shape[-2]), int(original.shape[-1])))[0]
                 if side_by_side:
                     shown = match_channels(original[None], picture.shape[0])[0]
                     picture = torch.cat([shown, picture], dim=2)

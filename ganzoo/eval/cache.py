@@ -15,8 +15,9 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 #: Bump when what an entry means changes, so old entries are never read as new ones.
 CACHE_VERSION = 1

@@ -38,7 +38,7 @@ def predict_classes(images: Tensor, *, classifier: str | None = None, batch_size
     if not getattr(extractor, "num_classes", 0):
         raise UsageError(f"feature extractor '{classifier}' has no classifier head; pick one with classes")
     predictions = []
-    for chunk in images.split(batch_size):
+    for chunk in images.split(batch_size):  # type: ignore[no-untyped-call]  # Tensor.split is unannotated in torch
         logits = extractor.features_and_logits(chunk.to(device))[1]
         if logits is None:
             raise UsageError(f"feature extractor '{classifier}' gives no class logits")
@@ -77,5 +77,6 @@ def class_agreement(images: Tensor, labels: Tensor | int, *, classifier: str | N
         raise UsageError(f"got {images.shape[0]} images but {wanted.numel()} labels")
     predicted = predict_classes(images, classifier=_classifier(classifier, dataset), device=device)
     hits = (predicted == wanted.cpu()).float()
-    per_class = {int(c): hits[wanted == c].mean().item() for c in wanted.unique()}
+    classes = wanted.unique()  # type: ignore[no-untyped-call]  # Tensor.unique is unannotated in torch
+    per_class = {int(c): hits[wanted == c].mean().item() for c in classes}
     return ClassAgreement(accuracy=hits.mean().item(), per_class=per_class, count=int(hits.numel()))

@@ -17,8 +17,9 @@ dataset's metadata (:func:`ganzoo.eval.names.default_feature`).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ContextManager, Iterable, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -127,14 +128,14 @@ def load_extractor(name: str, *, weights: str | None = None, device: str | torch
     from ganzoo.eval.names import check_extractor
 
     factory = check_extractor(name).load()
-    extractor = factory(weights=weights) if weights is not None else factory()
+    extractor: FeatureExtractor = factory(weights=weights) if weights is not None else factory()
     extractor = extractor.to(device).eval()
     if torch.device(device).type in ("cpu", "cuda"):
         extractor = extractor.to(memory_format=torch.channels_last)
     return extractor
 
 
-def autocast_for(precision: str, device: torch.device) -> tuple[str, ContextManager[Any]]:
+def autocast_for(precision: str, device: torch.device) -> tuple[str, contextlib.AbstractContextManager[Any]]:
     """Resolve ``auto|fp32|bf16`` on ``device``: the name used and the context to run in."""
     from ganzoo.devices import resolve_precision
 

@@ -9,7 +9,8 @@ is a :class:`Metric` subclass; ``--metrics fid,kid,is,pr`` picks them by name or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ganzoo.errors import UsageError
 from ganzoo.eval.names import DEFAULT_METRICS, parse_metrics

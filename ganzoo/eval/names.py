@@ -10,9 +10,10 @@ too (:func:`default_feature`, :func:`default_classifier`): the core names no ext
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
 

@@ -7,7 +7,8 @@ torch-free at import time; :mod:`ganzoo.eval.api` (generators) and
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
 

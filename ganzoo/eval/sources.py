@@ -10,15 +10,19 @@ them through :func:`ganzoo.hub.resolve.open_model` and :func:`resolve_target` tu
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator, Sized
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import UsageError
 from ganzoo.eval.names import ReferenceSpec
+
+if TYPE_CHECKING:
+    from ganzoo.models import GAN
 
 
 @dataclass
@@ -52,7 +56,7 @@ class ImageSource:
 
 
 # -- generators -----------------------------------------------------------------------------------
-def generator_source(model: nn.Module, description: dict[str, Any]) -> ImageSource:
+def generator_source(model: GAN, description: dict[str, Any]) -> ImageSource:
     """Images sampled from a GAN: latents (and class labels) are drawn up front from ``seed``, so the
     images do not depend on the batch size; a class-conditional model gets uniformly random classes."""
     task = getattr(model, "task", "unconditional")
@@ -82,8 +86,13 @@ def generator_source(model: nn.Module, description: dict[str, Any]) -> ImageSour
                     images = model.sample(stop - start, labels=batch_labels, generator=generator)
             yield images.float().clamp(-1, 1)
 
-    make_labels = (lambda n, seed: draws(n, seed)[2]) if num_classes else None
-    return ImageSource(description, None, batches, make_labels=make_labels, num_classes=num_classes)
+    def make_labels(n: int, seed: int) -> Tensor:
+        labels = draws(n, seed)[2]
+        assert labels is not None  # drawn whenever num_classes > 0
+        return labels
+
+    return ImageSource(description, None, batches, make_labels=make_labels if num_classes else None,
+                       num_classes=num_classes)
 
 
 # -- datasets and folders --------------------------------------------------------------------------
@@ -129,7 +138,8 @@ def folder_source(folder: Path, *, size: int, channels: int) -> ImageSource:
     from ganzoo.data import build_dataset
 
     dataset = build_dataset("image-folder", "train", root=str(folder), size=size, channels=channels)
-    return dataset_source(dataset, {"kind": "folder", "path": str(folder), "files": len(dataset)}, cacheable=False)
+    files = len(cast(Sized, dataset))  # torch's Dataset declares no __len__; image folders have one
+    return dataset_source(dataset, {"kind": "folder", "path": str(folder), "files": files}, cacheable=False)
 
 
 def tensor_source(images: Tensor) -> ImageSource:

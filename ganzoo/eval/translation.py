@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -149,13 +150,13 @@ def evaluate_translation(
     other = other_split(data_name, split, dataset_options) if baseline and feature_metrics and by_name else None
 
     rows: list[MetricValue] = []
-    copied: dict[str, float] = {}
+    copied: dict[str, float | None] = {}  # None: the inputs cannot stand in for the targets
     for direction in chosen:
         got = translate_split(model, data, index, direction, extractor, judge, precision_used, int(batch_size),
                                show, paired)
         suffix = f" {direction}" if len(chosen) > 1 else ""
         base = None
-        if other is not None:
+        if other is not None and extractor is not None:  # both set whenever a feature metric is chosen
             base = target_features(other, direction, len(index), seed, extractor, precision_used, int(batch_size))
         for name in names:
             if name == "l1":
@@ -187,6 +188,8 @@ def evaluate_translation(
                 copied[row.name] = class_accuracy(got.input_logits, labels)
             else:
                 metric = feature_metrics[name]
+                # extracted whenever a feature metric is chosen
+                assert got.outputs is not None and got.inputs is not None
                 real = got.targets if metric.needs_reference else None
                 values = metric.compute(got.outputs, real, seed=seed)
                 copy_values = metric.compute(got.inputs, real, seed=seed)

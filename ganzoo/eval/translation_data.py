@@ -10,9 +10,10 @@ each output in the classifier's own class indices.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -89,7 +90,8 @@ def translate_split(model: Any, data: Any, index: Tensor, direction: str, extrac
     feats: dict[str, list[Tensor]] = {"outputs": [], "targets": [], "inputs": []}
     logits: dict[str, list[Tensor]] = {"outputs": [], "targets": [], "inputs": []}
     l1_sum, copy_sum, l1_ok, copy_ok = 0.0, 0.0, paired, paired
-    for chunk in counted(iter(index.split(batch_size)), len(index), f"translating {direction}", show):
+    chunks = index.split(batch_size)  # type: ignore[no-untyped-call]  # Tensor.split is unannotated in torch
+    for chunk in counted(iter(chunks), len(index), f"translating {direction}", show):
         batch = take(data, chunk, (source_key, target_key))
         inputs, targets = batch[source_key].float(), batch[target_key].float()
         outputs = translate(model, inputs, direction, batch_size=batch_size)
@@ -124,7 +126,7 @@ def target_features(other: tuple[Any, str], direction: str, n: int, seed: int, e
     """Features of ``n`` target-domain images of the other split: real data scored like outputs."""
     data = other[0]
     _, target_key, _ = data_keys(direction)
-    chunks = sample_indices(len(data), n, seed).split(batch_size)
+    chunks = sample_indices(len(data), n, seed).split(batch_size)  # type: ignore[no-untyped-call]  # Tensor.split is unannotated in torch
     if target_key not in take(data, chunks[0][:1], (target_key,)):
         return None
     batches = (take(data, chunk, (target_key,))[target_key].float() for chunk in chunks)

@@ -6,7 +6,8 @@ The card's metadata (library, tags, datasets, metrics as ``model-index``) is str
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
@@ -106,7 +107,7 @@ artefacts and mode collapse. This model generates {{ channels }}x{{ height }}x{{
 {{ dataset or "its training data" }} and nothing else.
 
 Made with [ganzoo](https://github.com/ganzoo/ganzoo) {{ ganzoo_version }}.
-"""
+"""  # noqa: E501 - the template's lines are the card's lines
 
 
 def build_card(
@@ -161,7 +162,7 @@ def build_card(
     )
     weights = parsed.weights
     weight_words = f"{weights.dtype} safetensors" + (", EMA of the generator" if weights.ema else "")
-    return ModelCard.from_template(
+    card: ModelCard = ModelCard.from_template(
         card_data,
         template_str=TEMPLATE,
         title=name or arch.name,
@@ -190,6 +191,7 @@ def build_card(
         example_class=(parsed.classes or ["0"])[0] if parsed.num_classes else None,
         **_translation_facts(parsed, summary_dataset=dataset),
     )
+    return card
 
 
 def _translation_facts(config: CheckpointConfig, *, summary_dataset: str | None) -> dict[str, Any]:
@@ -253,7 +255,8 @@ def _distribution_license(distribution: str | None) -> str | None:
     except metadata.PackageNotFoundError:
         return None
     for field in ("License-Expression", "License"):
-        value = (meta.get(field) or "").strip()
+        values = meta.get_all(field)  # the first, as Message.get gives it; PackageMetadata declares no get()
+        value = str(values[0] if values else "").strip()
         if value and value.upper() not in ("UNKNOWN", "NONE") and len(value) <= 64 and "\n" not in value:
             return value.lower()
     return None

@@ -7,8 +7,9 @@ unpickles anything; errors name the file and say what to do.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -19,8 +20,15 @@ from ganzoo.errors import CheckpointError, GanzooError, PluginError, UnknownName
 from ganzoo.hub.config import CONFIG_NAME, FORMAT, FORMAT_VERSION, WEIGHT_FILES, CheckpointConfig
 from ganzoo.io import atomic_path, write_json
 from ganzoo.models import GAN, build_model
-from ganzoo.weights import (build_skeleton, check_entries, check_finite, check_size, confined_file, element_count,
-                            read_entries)
+from ganzoo.weights import (
+    build_skeleton,
+    check_entries,
+    check_finite,
+    check_size,
+    confined_file,
+    element_count,
+    read_entries,
+)
 
 __all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHT_FILES", "CheckpointConfig", "build_from_config",
            "checkpoint_config", "load_checkpoint", "load_weights_strict", "read_config", "write_checkpoint"]
@@ -46,13 +54,12 @@ def checkpoint_config(
     ema: bool = False,
     classes: list[str] | None = None,
     training: Mapping[str, Any] | None = None,
-    metrics: list[Mapping[str, Any]] | None = None,
+    metrics: Sequence[Mapping[str, Any]] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The self-describing ``config.json`` of a checkpoint folder for ``model``."""
+    from ganzoo.plugins import get_manager, get_registry
     from ganzoo.version import __version__
-    from ganzoo.plugins import get_manager
-    from ganzoo.plugins import get_registry
 
     spec = get_registry("architectures").get(architecture)
     plugin = get_manager().plugins.get(spec.plugin)
@@ -167,7 +174,9 @@ def load_weights_strict(module: nn.Module, path: str | Path, what: str) -> None:
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc}); re-download or re-export it") from exc
+        raise CheckpointError(
+            f"{path} is corrupt or not a safetensors file ({exc}); re-download or re-export it"
+        ) from exc
     check_finite(state, path, "re-download or re-export the checkpoint (from an earlier training step)")
     expected = module.state_dict()
     cast = {k: v.to(expected[k].dtype) for k, v in state.items()}

@@ -14,9 +14,10 @@ deep inside a command. The validated JSON stays available as :attr:`CheckpointCo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ganzoo.errors import CheckpointError
 

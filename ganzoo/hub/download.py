@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from ganzoo.errors import CheckpointError, HubError, UsageError
 from ganzoo.hub.checkpoint import CONFIG_NAME, verify_sha256
 from ganzoo.hub.names import PRETRAINED_KINDS, ModelName, parse_model_name
-from ganzoo.registry import Spec
 from ganzoo.plugins import get_registry
+from ganzoo.registry import Spec
 
 #: Files a checkpoint folder may hold; downloads fetch only these.
 CHECKPOINT_PATTERNS = ["config.json", "*.safetensors", "README.md", "samples.png"]
@@ -106,7 +107,8 @@ def hub_errors(repo_id: str, revision: str | None, offline: bool, *, action: str
     except _transport_errors() as exc:
         raise HubError(
             f"cannot reach the Hub at {constants.ENDPOINT} to {action} {where} ({type(exc).__name__}); "
-            f"check your connection or HF_ENDPOINT" + (", or use a cached copy with --offline" if action == "fetch" else "")
+            f"check your connection or HF_ENDPOINT"
+            + (", or use a cached copy with --offline" if action == "fetch" else "")
         ) from exc
 
 
@@ -120,8 +122,9 @@ def download_repo(
     cache_dir: str | Path | None = None,
 ) -> Path:
     """Fetch a checkpoint repo's files into the HF cache (or find them there) and return the folder."""
-    from ganzoo.version import __version__
     from huggingface_hub import snapshot_download
+
+    from ganzoo.version import __version__
 
     with hub_errors(repo_id, revision, offline):
         folder = snapshot_download(

@@ -7,8 +7,9 @@ the folder format (strict loading, safetensors only, a self-describing config) a
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from huggingface_hub import ModelCard, ModelHubMixin
@@ -43,12 +44,14 @@ class PretrainedGAN(
     >>> garments = pix2pix.translate(edge_maps)                       # same size as edge_maps
     """
 
-    def __init__(self, config: dict, model: GAN | None = None) -> None:
+    def __init__(self, config: dict[str, Any], model: GAN | None = None) -> None:
         self.config = dict(config)
         self.model = model if model is not None else build_from_config(self.config)
         self.model.eval()
         self.source: str = "in memory"
         self.name: str | None = None
+        #: What the model card tells users to load it by (set when exporting; default: its name).
+        self.load_as: str | None = None
         #: Test items for an image-to-image model's ``samples.png`` (default: its dataset's test split).
         self.examples_dataset: Any = None
         self._samples_note: str | None = None
@@ -128,7 +131,8 @@ class PretrainedGAN(
         return torch.tensor(out, dtype=torch.long)
 
     @torch.no_grad()
-    def sample(self, n: int = 64, *, seed: int | None = None, labels: Sequence[str | int] | torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, n: int = 64, *, seed: int | None = None,
+               labels: Sequence[str | int] | torch.Tensor | None = None) -> torch.Tensor:
         """``n`` images in [-1, 1]; the same seed gives the same images on any machine's CPU."""
         if is_translator(self.model):
             raise UsageError(f"{self.name or 'this model'} is image-to-image: it needs input images; use "
@@ -162,8 +166,8 @@ class PretrainedGAN(
         """Translation examples from the training dataset's test split; why not, when they cannot be made."""
         from ganzoo.data import build_dataset
         from ganzoo.errors import GanzooError
-        from ganzoo.images import save_grid
         from ganzoo.examples import TranslationExamples
+        from ganzoo.images import save_grid
 
         dataset = self.examples_dataset
         if dataset is None:
@@ -192,7 +196,7 @@ class PretrainedGAN(
         force_download: bool,
         local_files_only: bool,
         token: str | bool | None,
-        config: dict | None = None,
+        config: dict[str, Any] | None = None,
         **model_kwargs: Any,
     ) -> "PretrainedGAN":
         if os.path.isdir(model_id):

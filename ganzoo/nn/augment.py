@@ -26,7 +26,7 @@ the same augmentations.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -74,7 +74,10 @@ def color(images: Tensor) -> Tensor:
                          f"use --augment translation,cutout")
     n = images.shape[0]
     shape = (n, 1, 1, 1)
-    rand = lambda: torch.rand(shape, device=images.device, dtype=images.dtype)  # noqa: E731
+
+    def rand() -> Tensor:
+        return torch.rand(shape, device=images.device, dtype=images.dtype)
+
     images = images + (rand() - 0.5)
     mean = images.mean(dim=1, keepdim=True)
     images = (images - mean) * (rand() * 2) + mean

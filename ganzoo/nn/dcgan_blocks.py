@@ -21,7 +21,7 @@ TensorFlow, which makes them free to read and write for channels_last maps.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from torch import Tensor, nn
 

@@ -10,6 +10,8 @@ is kept independently with probability ``1 - p`` (to within 2**-16) and scaled b
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -54,13 +56,13 @@ class _ScaleByMask(torch.autograd.Function):
     """``x * mask * scale`` that saves only the mask for backward (like ``native_dropout``)."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, mask: Tensor, scale: float) -> Tensor:  # type: ignore[override]
+    def forward(ctx: Any, x: Tensor, mask: Tensor, scale: float) -> Tensor:
         ctx.save_for_backward(mask)
         ctx.scale = scale
         return x.mul(mask).mul_(scale)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
         (mask,) = ctx.saved_tensors
         return grad.mul(mask).mul_(ctx.scale), None, None
 
@@ -79,7 +81,7 @@ def fast_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
             or torch.compiler.is_compiling()):
         return F.dropout(x, p, training)
     keep = 1.0 - p
-    return _ScaleByMask.apply(x, keep_mask(x, keep), 1.0 / keep)
+    return cast(Tensor, _ScaleByMask.apply(x, keep_mask(x, keep), 1.0 / keep))
 
 
 class FastDropout(nn.Module):

@@ -9,7 +9,7 @@ the weights a seed gives, then follow the order of construction).
 
 from __future__ import annotations
 
-from torch import nn
+from torch import Tensor, nn
 
 _WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
 
@@ -22,8 +22,9 @@ def init_like_tensorflow(module: nn.Module) -> None:
     """
     if isinstance(module, _WEIGHTED):
         nn.init.xavier_uniform_(module.weight)
-        if getattr(module, "bias", None) is not None:
-            nn.init.zeros_(module.bias)
+        bias = getattr(module, "bias", None)  # embeddings have none
+        if isinstance(bias, Tensor):
+            nn.init.zeros_(bias)
 
 
 def init_like_dcgan_paper(module: nn.Module) -> None:
@@ -35,8 +36,9 @@ def init_like_dcgan_paper(module: nn.Module) -> None:
     """
     if isinstance(module, _WEIGHTED):
         nn.init.normal_(module.weight, 0.0, 0.02)
-        if getattr(module, "bias", None) is not None:
-            nn.init.zeros_(module.bias)
+        bias = getattr(module, "bias", None)  # embeddings have none
+        if isinstance(bias, Tensor):
+            nn.init.zeros_(bias)
     elif isinstance(module, nn.BatchNorm2d):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)

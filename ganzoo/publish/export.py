@@ -50,14 +50,15 @@ def _evaluate(model: Any, dataset: DatasetRecord | None, evaluation: dict[str, A
     An image-to-image model translates the test split's inputs instead, and is scored against
     their targets (:func:`ganzoo.eval.translation.evaluate_translation`).
     """
-    from ganzoo.eval import checkpoint_metrics, evaluate
+    from ganzoo.eval.api import evaluate
+    from ganzoo.eval.results import checkpoint_metrics
     from ganzoo.translation import is_translator
 
     dataset_name = dataset.name if dataset else None
     if is_translator(model):
         from ganzoo.eval.translation import evaluate_translation
 
-        results = evaluate_translation(
+        translated = evaluate_translation(
             model,
             dataset=evaluation.get("reference") or dataset_name,
             dataset_options=None if evaluation.get("reference") or dataset is None else dataset.options,
@@ -65,7 +66,7 @@ def _evaluate(model: Any, dataset: DatasetRecord | None, evaluation: dict[str, A
             num_samples=int(evaluation.get("num_samples") or 10_000),
             feature=evaluation.get("feature") or None,  # None: the dataset's own extractor
         )
-        return results.checkpoint_metrics()
+        return translated.checkpoint_metrics()
     reference = evaluation.get("reference") or (f"{dataset_name}:test" if dataset_name else None)
     if reference is None:
         raise UsageError("the run does not name its dataset; pass --reference DATASET:SPLIT or an image folder")

@@ -38,9 +38,11 @@ def push_folder(
         return _upload(exported, repo_id, private=private, branch=branch, message=message, token=token)
 
 
-def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, message: str | None, token: str | None) -> str:
-    from ganzoo.version import __version__
+def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, message: str | None,
+            token: str | None) -> str:
     from huggingface_hub import HfApi
+
+    from ganzoo.version import __version__
 
     config = CheckpointConfig.read(folder)
     weights = confined_file(folder, config.weights.generator, "generator")
@@ -65,8 +67,9 @@ def _stage_with_card(folder: Path, tmp: Path, config: CheckpointConfig, repo_id:
 
 def _commit(api: Any, folder: Path, repo_id: str, config: CheckpointConfig, *, private: bool, branch: str | None,
             message: str | None) -> str:
-    from ganzoo.version import __version__
     from huggingface_hub.errors import LocalTokenNotFoundError
+
+    from ganzoo.version import __version__
 
     try:
         with hub_errors(repo_id, branch, offline=False, action="push"):

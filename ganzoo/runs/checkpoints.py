@@ -240,7 +240,7 @@ def prune_checkpoints(run_dir: str | Path, keep: int, *, protect: tuple[str, ...
     best = best_checkpoint(run_dir)
     removed = []
     for path in found[:-keep]:
-        if path.name in protect or path == latest or path == best:
+        if path.name in protect or path in (latest, best):
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
@@ -357,8 +357,8 @@ def recover_if_free(run_dir: str | Path) -> None:
     run_dir = Path(run_dir)
     if not _leftovers(run_dir / CHECKPOINTS):
         return
-    from ganzoo.runs.lock import maybe_locked
     from ganzoo.errors import warn
+    from ganzoo.runs.lock import maybe_locked
 
     with maybe_locked(run_dir) as free:
         if free:

@@ -146,7 +146,8 @@ class CheckContext:
     def factory(self) -> Callable[..., Any]:
         """The registered target, imported."""
         assert self.spec is not None, "plugin checks have no single target"
-        return self.spec.load()
+        target: Callable[..., Any] = self.spec.load()
+        return target
 
     def build(self, **overrides: Any) -> Any:
         """A model built from ``test_kwargs`` updated with ``overrides``, seeded for repeatability."""

@@ -11,7 +11,8 @@ far faster than a DataLoader collating items one by one; any other dataset goes 
 from __future__ import annotations
 
 import signal
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -57,7 +58,7 @@ class BatchStream:
         device: where batches go; ``channels_last`` converts 4-d images.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int, *, seed: int = 0, rank: int = 0, world_size: int = 1,
+    def __init__(self, dataset: Dataset[Any], batch_size: int, *, seed: int = 0, rank: int = 0, world_size: int = 1,
                  num_workers: int = 0, device: torch.device | str = "cpu", channels_last: bool = False) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
@@ -78,7 +79,7 @@ class BatchStream:
         self.position = 0  # index of the next batch within the epoch
         self._order: Tensor | None = None
         self._iterator: Iterator[Batch] | None = None
-        self._loader: DataLoader | None = None
+        self._loader: DataLoader[Any] | None = None
         self._sampler = _OrderSampler()
         if not self.fast:
             self._loader = DataLoader(

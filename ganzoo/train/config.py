@@ -27,9 +27,10 @@ import difflib
 import json
 import math
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ganzoo.errors import PluginError, UsageError
 

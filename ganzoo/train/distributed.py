@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Protocol, cast
 
 import torch
 import torch.distributed as dist
@@ -76,6 +77,14 @@ def shutdown(created: bool) -> None:
         dist.destroy_process_group()
 
 
+class _Losses(Protocol):
+    """The part of the family contract :class:`LossDispatch` calls."""
+
+    def d_loss(self, batch: dict[str, torch.Tensor], objective: Any) -> Any: ...
+
+    def g_loss(self, batch: dict[str, torch.Tensor], objective: Any) -> Any: ...
+
+
 class LossDispatch(nn.Module):
     """What DDP wraps: ``forward("d"|"g", batch, objective)`` runs the family's loss."""
 
@@ -88,9 +97,10 @@ class LossDispatch(nn.Module):
 
         # A third-party family's bug is reported as that plugin's, not as ganzoo's own internal error.
         with plugin_code(self.gan, what="d_loss" if which == "d" else "g_loss"):
+            family = cast(_Losses, self.gan)
             if which == "d":
-                return self.gan.d_loss(batch, objective)
-            return self.gan.g_loss(batch, objective)
+                return family.d_loss(batch, objective)
+            return family.g_loss(batch, objective)
 
 
 def wrap(gan: nn.Module, info: DistInfo, device: torch.device, *, sync_bn: bool = False) -> nn.Module:
@@ -103,7 +113,7 @@ def wrap(gan: nn.Module, info: DistInfo, device: torch.device, *, sync_bn: bool 
             raise UsageError("--sync-bn only makes sense under torchrun with several processes")
         if device.type != "cuda":
             raise UsageError("--sync-bn needs CUDA (torch's SyncBatchNorm runs on GPUs only); drop it on CPU")
-        nn.SyncBatchNorm.convert_sync_batchnorm(gan)
+        nn.SyncBatchNorm.convert_sync_batchnorm(gan)  # type: ignore[no-untyped-call]  # unannotated in torch
     module = LossDispatch(gan)
     if not info.enabled:
         return module

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
+if TYPE_CHECKING:
+    from ganzoo.models import GAN
 
 #: Forward passes, and images in each, that re-estimate the averaged generator's batch norms.
 STANDING_BATCHES = 32
@@ -41,7 +44,7 @@ class EMA:
     def update(self, module: nn.Module) -> None:
         """Move the average towards ``module``'s current weights."""
         decay = self.current_decay()
-        ema_params = [p for p in self.module.parameters()]
+        ema_params = list(self.module.parameters())
         live_params = [p.detach() for p in module.parameters()]
         floating = [(e, p) for e, p in zip(ema_params, live_params) if e.is_floating_point()]
         if floating:
@@ -51,7 +54,7 @@ class EMA:
         self.updates += 1
         self._fresh_at = -1
 
-    def refresh_statistics(self, gan: nn.Module, *, batches: int = STANDING_BATCHES,
+    def refresh_statistics(self, gan: GAN, *, batches: int = STANDING_BATCHES,
                            batch_size: int = STANDING_BATCH_SIZE, seed: int = 0) -> bool:
         """Re-estimate the averaged generator's batch-norm statistics, once per weight update.
 
@@ -83,7 +86,7 @@ class EMA:
 
 
 @torch.no_grad()
-def standing_statistics(gan: nn.Module, generator: nn.Module, *, batches: int = STANDING_BATCHES,
+def standing_statistics(gan: GAN, generator: nn.Module, *, batches: int = STANDING_BATCHES,
                         batch_size: int = STANDING_BATCH_SIZE, seed: int = 0) -> bool:
     """Replace ``generator``'s batch-norm running statistics with ones measured on its own fakes.
 
@@ -106,17 +109,17 @@ def standing_statistics(gan: nn.Module, generator: nn.Module, *, batches: int = 
         norm.momentum = None
     source = torch.Generator().manual_seed(int(seed))
     was_training = generator.training
-    live = gan.generator  # type: ignore[union-attr]
-    gan.generator = generator  # type: ignore[union-attr]
+    live = gan.generator
+    gan.generator = generator
     generator.train()
     try:
         device = next(generator.parameters()).device
         for _ in range(batches):
-            z = gan.sample_latent(batch_size, generator=source, device=device)  # type: ignore[operator]
-            labels = gan.random_labels(batch_size, generator=source)  # type: ignore[operator]
-            gan.generate(z, labels)  # type: ignore[operator]
+            z = gan.sample_latent(batch_size, generator=source, device=device)
+            labels = gan.random_labels(batch_size, generator=source)
+            gan.generate(z, labels)
     finally:
-        gan.generator = live  # type: ignore[union-attr]
+        gan.generator = live
         generator.train(was_training)
         for norm, momentum in zip(norms, momenta):
             norm.momentum = momentum

@@ -11,12 +11,14 @@ import contextlib
 import math
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
+from ganzoo.devices import rng_state, set_rng_state
 from ganzoo.errors import TrainingError, UsageError
 from ganzoo.io import NO_SPACE, file_system_refusal
 from ganzoo.models import GAN
@@ -24,7 +26,6 @@ from ganzoo.runs import checkpoints as ckpt
 from ganzoo.train import distributed as dist_utils
 from ganzoo.train.batches import BatchStream
 from ganzoo.train.config import TrainConfig
-from ganzoo.devices import rng_state, set_rng_state
 from ganzoo.train.ema import EMA
 from ganzoo.train.optim import flatten_state, lr_factor, set_lr
 from ganzoo.train.progress import MetricWindow, Reporter
@@ -119,7 +120,10 @@ class TrainLoop:
                     d_logs = runner.d_step(batch)
                 g_logs = runner.g_step(batch)
             except ValueError as exc:
-                raise _batch_too_small(exc, cfg) or exc
+                too_small = _batch_too_small(exc, cfg)
+                if too_small is None:
+                    raise
+                raise too_small from exc
             if self.ema is not None:
                 self.ema.update(self.gan.generator)
             step += 1
@@ -144,10 +148,10 @@ class TrainLoop:
                 if cfg.sample_every and step % cfg.sample_every == 0:
                     self._grid(f"step_{step:08d}.png", step)
                     sampled_step = step
-            if cfg.eval_every and step % cfg.eval_every == 0 and self.info.is_main:
-                if self._evaluate(step):  # a new best: keep it on disk
-                    self.save(step)
-                    saved_step = step
+            # a new best: keep it on disk
+            if cfg.eval_every and step % cfg.eval_every == 0 and self.info.is_main and self._evaluate(step):
+                self.save(step)
+                saved_step = step
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and saved_step != step:
                 self.save(step)
                 saved_step = step

@@ -10,7 +10,8 @@ checkpoint holds it in safetensors and never needs pickle.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch import Tensor, nn

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch.utils.data import Dataset
 
-from ganzoo.errors import GanzooError
+from ganzoo.examples import TranslationExamples, held_out_split
 from ganzoo.images import make_gif, png_step, save_grid
 from ganzoo.train.ema import EMA
-from ganzoo.examples import TranslationExamples, held_out_split
 from ganzoo.translation import is_translator
 
 
@@ -37,7 +36,7 @@ class FixedSamples:
     translation improving on the same images.
     """
 
-    def __init__(self, gan: Any, dataset: Dataset, count: int, *, seed: int, ema: EMA | None = None,
+    def __init__(self, gan: Any, dataset: Dataset[Any], count: int, *, seed: int, ema: EMA | None = None,
                  data_options: Mapping[str, Any] | None = None) -> None:
         self.gan = gan
         self.ema = ema
@@ -57,7 +56,9 @@ class FixedSamples:
     @torch.no_grad()
     def images(self) -> torch.Tensor:
         """The grid's images in [-1, 1], on the CPU."""
-        devices = [torch.cuda.current_device()] if torch.cuda.is_available() and torch.cuda.is_initialized() else []
+        # torch leaves cuda.is_initialized unannotated
+        initialized = torch.cuda.is_available() and torch.cuda.is_initialized()  # type: ignore[no-untyped-call]
+        devices = [torch.cuda.current_device()] if initialized else []
         with torch.random.fork_rng(devices=devices):
             swapped = self.ema.swapped_into(self.gan) if self.ema is not None else contextlib.nullcontext()
             with swapped:
@@ -65,7 +66,7 @@ class FixedSamples:
                     return self.examples.tiles(self.gan)
                 device = self.gan.device
                 kwargs = {k: v.to(device) for k, v in self.kwargs.items()}
-                images = self.gan.sample(**kwargs)
+                images: torch.Tensor = self.gan.sample(**kwargs)
         return images.float().cpu()
 
     @property
@@ -74,10 +75,10 @@ class FixedSamples:
         class-conditional models (labels cycle through the classes), else square."""
         if self.examples is not None:
             return self.examples.nrow
-        classes = getattr(self.gan, "num_classes", 0)
+        classes: int = getattr(self.gan, "num_classes", 0)
         if classes and self.count >= classes:
             return classes
-        return max(1, round(self.count ** 0.5))
+        return max(1, round(math.sqrt(self.count)))
 
     def write_grid(self, path: Path, step: int | None = None) -> Path:
         return save_grid(self.images(), path, nrow=self.nrow, step=step)

@@ -11,13 +11,14 @@ backward to its input instead of a full one.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from ganzoo.losses import Objective, build_objective
 from ganzoo.devices import Precision, resolve_precision
+from ganzoo.losses import Objective, build_objective
 from ganzoo.train.distributed import LossDispatch
 from ganzoo.train.optim import build_optimizer, parameter_groups
 
@@ -75,7 +76,7 @@ class StepRunner:
         optimizer.zero_grad(set_to_none=True)
         scaler = self.scalers.get(player)
         if scaler is None:
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
             if self.clip_grad:
                 torch.nn.utils.clip_grad_norm_(self.groups[player], self.clip_grad)
             optimizer.step()
@@ -133,7 +134,7 @@ def train_steps(model: nn.Module, data: Any, steps: int = 2, *, objective: Objec
     runner = StepRunner(model, objective, optimizers=optimizers, groups=groups,
                         precision=resolve_precision(precision, device))
     if isinstance(data, Mapping):
-        next_batch = lambda: dict(data)  # noqa: E731
+        next_batch: Callable[[], dict[str, Any]] = lambda: dict(data)  # noqa: E731
     else:
         stream = BatchStream(data, min(batch_size, len(data)), seed=seed, device=device)
         next_batch = lambda: stream.next()[0]  # noqa: E731

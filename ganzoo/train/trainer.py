@@ -23,21 +23,28 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from ganzoo.devices import (
+    configure_backends,
+    resolve_precision,
+    seed_everything,
+    select_device,
+    set_cpu_threads,
+    set_rng_state,
+    use_channels_last,
+)
 from ganzoo.errors import CheckpointError, TrainingError, UsageError, warn
 from ganzoo.io import file_system_refusal
 from ganzoo.losses import build_objective
 from ganzoo.models import GAN, ArchitectureOptionError, build_model, penalty_caveat
 from ganzoo.plugins import get_registry
 from ganzoo.runs import checkpoints as ckpt
+from ganzoo.runs.lock import RunLock
 from ganzoo.train import distributed as dist_utils
 from ganzoo.train.batches import BatchStream, epoch_seed
 from ganzoo.train.config import TrainConfig, check_resumable
-from ganzoo.devices import (configure_backends, resolve_precision, seed_everything, select_device,
-                                  set_cpu_threads, set_rng_state, use_channels_last)
 from ganzoo.train.ema import EMA
 from ganzoo.train.loop import TrainingInterrupted, TrainLoop, TrainResult, file_system_message
 from ganzoo.train.optim import build_optimizer, parameter_groups, unflatten_state
-from ganzoo.runs.lock import RunLock
 from ganzoo.train.progress import Reporter, cut_metrics, require_tensorboard
 from ganzoo.train.rundir import default_out, describe_run, open_run_dir, prepare_run_dir, write_run_config
 from ganzoo.train.sampling import FixedSamples

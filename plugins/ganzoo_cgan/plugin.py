@@ -1,10 +1,10 @@
 """Hooks of the cgan plugin (torch-free)."""
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "cgan",
         "ganzoo_cgan.models:CGAN",
@@ -30,7 +30,7 @@ def register_architectures(register):
 
 
 @hookimpl
-def register_pretrained(register):
+def register_pretrained(register: Register) -> None:
     register(
         "cgan-fashion",
         "ganzoo_cgan.pretrained:CGAN_FASHION",

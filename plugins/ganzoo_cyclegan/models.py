@@ -16,7 +16,8 @@ in ``docs/families/cyclegan.md``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F

@@ -1,10 +1,10 @@
 """Hooks of the cyclegan plugin (torch-free)."""
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "cyclegan",
         "ganzoo_cyclegan.models:CycleGAN",
@@ -26,7 +26,7 @@ def register_architectures(register):
 
 
 @hookimpl
-def register_pretrained(register):
+def register_pretrained(register: Register) -> None:
     register(
         "cyclegan-sneaker2boot",
         "ganzoo_cyclegan.pretrained:CYCLEGAN_SNEAKER2BOOT",

@@ -6,7 +6,7 @@ in a dataset's metadata name the feature extractor and classifier it is evaluate
 (:func:`ganzoo.eval.names.default_feature`; ``inception`` when a dataset names none).
 """
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 _FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                     "Bag", "Ankle boot"]
@@ -52,7 +52,8 @@ _DATASETS = {
         "Two Fashion-MNIST classes as unpaired domains A and B (default Sneaker -> Ankle boot)",
         ["grayscale", "labelled", "in-memory", "unpaired", "image-to-image"],
         {"channels": 1, "size": 28, "classes": _FASHION_CLASSES, "license": "MIT", "task": "image-to-image",
-         "feature": "fmnist-cnn", "classifier": "fmnist-cnn", "paired": False, "domains": {"a": "Sneaker", "b": "Ankle boot"}, "splits": ["train", "test"],
+         "feature": "fmnist-cnn", "classifier": "fmnist-cnn", "paired": False,
+         "domains": {"a": "Sneaker", "b": "Ankle boot"}, "splits": ["train", "test"],
          "split_sizes": {"train": 6000, "test": 1000},
          "source": "https://github.com/zalandoresearch/fashion-mnist"},
     ),
@@ -69,7 +70,8 @@ _DATASETS = {
         "Fashion-MNIST garments paired with their Canny edge maps (edge map -> garment), 28x28",
         ["grayscale", "labelled", "in-memory", "paired", "image-to-image"],
         {"channels": 1, "size": 28, "classes": _FASHION_CLASSES, "license": "MIT", "task": "image-to-image",
-         "feature": "fmnist-cnn", "classifier": "fmnist-cnn", "paired": True, "source_channels": 1, "domains": {"a": "edge map", "b": "garment"},
+         "feature": "fmnist-cnn", "classifier": "fmnist-cnn", "paired": True, "source_channels": 1,
+         "domains": {"a": "edge map", "b": "garment"},
          "splits": ["train", "test"], "split_sizes": {"train": 60000, "test": 10000},
          "edges": "kornia.filters.canny, 5x5 Gaussian with sigma 1, thresholds 0.1/0.2 on [0, 1] pixels, "
                   "hysteresis; black lines on white",
@@ -94,6 +96,6 @@ _DATASETS = {
 
 
 @hookimpl
-def register_datasets(register):
+def register_datasets(register: Register) -> None:
     for name, (target, summary, tags, metadata) in _DATASETS.items():
         register(name, f"ganzoo_datasets.{target}", summary=summary, tags=tags, metadata=metadata)

@@ -1,10 +1,10 @@
 """Hooks of the DCGAN plugin (torch-free)."""
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "dcgan",
         "ganzoo_dcgan.models:DCGAN",
@@ -23,7 +23,7 @@ def register_architectures(register):
 
 
 @hookimpl
-def register_pretrained(register):
+def register_pretrained(register: Register) -> None:
     register(
         "dcgan-fashion",
         "ganzoo_dcgan.pretrained:DCGAN_FASHION",

@@ -16,7 +16,8 @@ class NonSaturating(AdversarialLoss):
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: Tensor | float = 1.0,
                fake_target: Tensor | float = 0.0) -> Tensor:
-        if isinstance(real_target, float) and real_target == 1.0 and isinstance(fake_target, float) and fake_target == 0.0:
+        if (isinstance(real_target, float) and real_target == 1.0
+                and isinstance(fake_target, float) and fake_target == 0.0):
             return F.softplus(-real).mean() + F.softplus(fake).mean()
         real_t = torch.as_tensor(real_target, dtype=real.dtype, device=real.device).expand_as(real)
         fake_t = torch.as_tensor(fake_target, dtype=fake.dtype, device=fake.device).expand_as(fake)

@@ -7,7 +7,7 @@ extractor: ``FID[fmnist-cnn]``. Which extractor a dataset is scored with is the 
 metadata (``"feature"``), not this plugin's.
 """
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 #: sha256 of the bundled ``fmnist_cnn.safetensors`` (``scripts/train_fmnist_cnn.py`` prints it).
 FMNIST_CNN_SHA256 = "bb1cf308401f0aa84b40cd7bce401c41aaa9f1d17552051356b9ed4627f2e675"
@@ -22,7 +22,8 @@ _METRICS = {
         {"outputs": ["KID"], "lower_is_better": ["KID"], "paper": "arXiv:1801.01401"},
     ),
     "is": (
-        "InceptionScore", "Inception Score: exp E[KL(p(y|x) || p(y))] of the extractor's classes (Salimans et al. 2016)",
+        "InceptionScore",
+        "Inception Score: exp E[KL(p(y|x) || p(y))] of the extractor's classes (Salimans et al. 2016)",
         {"outputs": ["IS"], "higher_is_better": ["IS"], "aliases": ["inception-score"], "reference": False,
          "paper": "arXiv:1606.03498"},
     ),
@@ -59,7 +60,7 @@ _EXTRACTORS = {
 
 
 @hookimpl
-def register_metrics(register):
+def register_metrics(register: Register) -> None:
     for name, (cls, summary, metadata) in _METRICS.items():
         register(name, f"ganzoo_metrics.fidelity:{cls}", summary=summary, tags=["metric"],
                  metadata=metadata)
@@ -76,6 +77,6 @@ def register_metrics(register):
 
 
 @hookimpl
-def register_features(register):
+def register_features(register: Register) -> None:
     for name, (target, summary, tags, metadata) in _EXTRACTORS.items():
         register(name, target, summary=summary, tags=["feature-extractor", *tags], metadata=metadata)

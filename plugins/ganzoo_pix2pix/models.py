@@ -18,7 +18,8 @@ runs the U-Net forward once; ``share_fakes=False`` runs it again for the generat
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor

@@ -20,7 +20,7 @@ picks the largest of those that covers at most ~60% of the image side: 16x16 bel
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn

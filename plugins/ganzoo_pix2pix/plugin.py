@@ -1,10 +1,10 @@
 """Hooks of the pix2pix plugin (torch-free)."""
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "pix2pix",
         "ganzoo_pix2pix.models:Pix2Pix",
@@ -29,7 +29,7 @@ def register_architectures(register):
 
 
 @hookimpl
-def register_pretrained(register):
+def register_pretrained(register: Register) -> None:
     register(
         "pix2pix-edges2fashion",
         "ganzoo_pix2pix.pretrained:PIX2PIX_EDGES2FASHION",

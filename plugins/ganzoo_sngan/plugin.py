@@ -1,6 +1,6 @@
 """Hooks of the sngan plugin (torch-free)."""
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 # SNGAN's recipe: the hinge loss, and a discriminator learning faster than the generator
 # (two timescales, Heusel et al. 2017) with Adam betas 0/0.9, as SNGAN-projection and SAGAN
@@ -11,7 +11,7 @@ _SIZES = {"28": "7x7 start, 2 up blocks; D: 2 down blocks + 2", "32": "4x4 start
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "sngan",
         "ganzoo_sngan.models:SNGAN",

@@ -9,7 +9,8 @@ are ``[1, 3, H, W]`` in [0, 1], the range the VGG normalisation expects.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Callable, Union
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Union
 
 import torch.nn.functional as F
 from torch import Tensor

@@ -12,7 +12,8 @@ image(s) at ``relu1_1`` ... ``relu5_1``, with a total-variation term against noi
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn

@@ -10,7 +10,7 @@ evaluation per step. The logs of a step are those of the image the step started 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

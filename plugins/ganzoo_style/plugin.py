@@ -1,10 +1,15 @@
 """Hooks of the neural-style plugin (torch-free: the command module imports torch only when it runs)."""
 
-from ganzoo.plugin import hookimpl
+from typing import TYPE_CHECKING
+
+from ganzoo.plugin import Register, hookimpl
+
+if TYPE_CHECKING:
+    import click
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "neural-style",
         "ganzoo_style.model:NeuralStyle",
@@ -25,7 +30,7 @@ def register_architectures(register):
 
 
 @hookimpl
-def register_commands(cli):
+def register_commands(cli: "click.Group") -> None:
     from ganzoo_style.command import style_transfer_command
 
     cli.add_command(style_transfer_command)

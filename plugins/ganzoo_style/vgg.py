@@ -9,7 +9,7 @@ deviation the weights were trained with are applied inside.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor, nn

@@ -1,10 +1,10 @@
 """Hooks of the vanilla GAN plugin (torch-free)."""
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "vanilla",
         "ganzoo_vanilla.models:VanillaGAN",

@@ -7,11 +7,11 @@ settings of the authors' own code for their MNIST and CIFAR-10 DCGAN-like models
 Algorithm 1 lists beta1 = 0, which their code pairs with the larger ResNet models).
 """
 
-from ganzoo.plugin import hookimpl
+from ganzoo.plugin import Register, hookimpl
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register(
         "wgan-gp",
         "ganzoo_wgan.models:WGANGP",
@@ -33,7 +33,7 @@ def register_architectures(register):
 
 
 @hookimpl
-def register_pretrained(register):
+def register_pretrained(register: Register) -> None:
     register(
         "wgan-gp-fashion",
         "ganzoo_wgan.pretrained:WGAN_GP_FASHION",
