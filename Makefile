@@ -40,7 +40,7 @@ demo: install data
 	$(BIN)/ganzoo list
 	$(BIN)/ganzoo pretrained dcgan-fashion sample -o samples.png --overwrite
 
-test: install data
+test: install data lint
 	HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # ruff (rules and line length in pyproject.toml) and mypy (strict for ganzoo/, checked for plugins/).

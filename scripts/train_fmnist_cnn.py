@@ -102,7 +102,8 @@ def main() -> None:
         for step in range(steps_per_epoch):
             index = order[step * args.batch_size:(step + 1) * args.batch_size]
             labels = train.labels[index]
-            images = augment(images_of(train)[index], generator, shift=args.shift).contiguous(memory_format=torch.channels_last)
+            images = augment(images_of(train)[index], generator, shift=args.shift)
+            images = images.contiguous(memory_format=torch.channels_last)
             with autocast(bf16):
                 logits = net(images)
                 loss = F.cross_entropy(logits.float(), labels)

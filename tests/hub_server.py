@@ -75,7 +75,7 @@ class LocalHub:
             f'mirror-netloc = "127.0.0.1:{self.port}"\nmirror-lfs-netloc = "127.0.0.1:{self.port}"\n'
             "\n[accessibility]\noffline = true\n"
         )
-        log = open(self.root / "olah.log", "wb")
+        log = open(self.root / "olah.log", "wb")  # noqa: SIM115 - the server's log outlives this method
         env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "olah.server", "--config", str(config)],

@@ -367,10 +367,10 @@ def test_a_staged_folder_is_all_or_nothing(tmp_path):
     from ganzoo.outputs import SAMPLE_FILES, staged_folder
 
     target = tmp_path / "a" / "b"
-    with pytest.raises(GanzooError, match="after 1 of 3"):
-        with staged_folder(target, total=3, replaces=SAMPLE_FILES) as staging:
-            (staging.path / "sample_0000.png").write_bytes(b"1")
-            raise OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(GanzooError, match="after 1 of 3"), \
+            staged_folder(target, total=3, replaces=SAMPLE_FILES) as staging:
+        (staging.path / "sample_0000.png").write_bytes(b"1")
+        raise OSError(errno.ENOSPC, "No space left on device")
     assert not (tmp_path / "a").exists()  # the folders it made are gone again
     target.mkdir(parents=True)
     for name in ("sample_0000.png", "sample_0001.png", "notes.txt"):

@@ -288,7 +288,7 @@ def test_the_cli_reports_bad_config_fields_in_one_line(tmp_path, folder, label):
     if label == "nested":
         (folder / "config.json").write_text("[" * 100_000)
     else:
-        edit_config(folder, dict((b[0], b[1]) for b in BAD_FIELDS)[label])
+        edit_config(folder, {b[0]: b[1] for b in BAD_FIELDS}[label])
     commands = [["info"]] + ([["sample", "-o", str(tmp_path / "s.png")]] if label in ("weights-null", "nested") else [])
     for command in commands:
         line = one_line_error(ganzoo("pretrained", str(folder), *command), 1)

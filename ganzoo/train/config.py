@@ -27,6 +27,7 @@ import difflib
 import json
 import math
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -430,11 +431,11 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         return _checked_table(path, _read_yaml(path, text))
     try:
         if suffix == ".toml":
-            try:
+            if sys.version_info >= (3, 11):
                 import tomllib
-            except ModuleNotFoundError:  # Python 3.10
+            else:
                 try:
-                    import tomli as tomllib  # type: ignore[no-redef]
+                    import tomli as tomllib
                 except ModuleNotFoundError:
                     raise UsageError("reading TOML needs Python 3.11+ or 'pip install tomli'; "
                                      "or write the config as JSON") from None

@@ -105,7 +105,7 @@ def describe_run(config: "TrainConfig", model: "GAN", dataset: Any, *, world_siz
 
     from ganzoo.plugins import get_registry
 
-    info = getattr(dataset, "info", None)
+    info: Any = getattr(dataset, "info", None)  # a DatasetInfo, a plain dict or nothing
     info_dict = info.to_dict() if hasattr(info, "to_dict") else (dict(info) if isinstance(info, dict) else {})
     arch = config.arch or getattr(model, "registry_name", "") or type(model).__name__
     dataset_name = config.dataset or str(info_dict.get("name", ""))

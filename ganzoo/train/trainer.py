@@ -60,7 +60,7 @@ __all__ = ["DEFAULT_EPOCHS", "Trainer", "TrainingInterrupted", "TrainResult", "t
 class Trainer:
     """Train ``config.arch`` on ``config.dataset``; ``dataset``/``model`` may be passed in instead."""
 
-    def __init__(self, config: TrainConfig, *, dataset: Dataset | None = None, model: GAN | None = None) -> None:
+    def __init__(self, config: TrainConfig, *, dataset: Dataset[Any] | None = None, model: GAN | None = None) -> None:
         if not config.arch and model is None:
             raise UsageError("no architecture given; name one, like 'ganzoo train vanilla --dataset fake'")
         if model is None and get_registry("architectures").get(config.arch).metadata.get("task") == "style-transfer":
@@ -76,7 +76,7 @@ class Trainer:
         self._lock: RunLock | None = None  # the run directory's, held by rank 0 during fit()
 
     # -- setup -------------------------------------------------------------------------------------
-    def _build_model(self, dataset: Dataset, saved: dict[str, Any] | None, device: torch.device) -> GAN:
+    def _build_model(self, dataset: Dataset[Any], saved: dict[str, Any] | None, device: torch.device) -> GAN:
         try:
             return self._build_model_unchecked(dataset, saved, device)
         except ArchitectureOptionError as exc:  # --set lr_d=...: a training option given as a model option
@@ -87,7 +87,7 @@ class Trainer:
             raise exc.with_hint(f"'{exc.key}' is a training option, not an architecture option: use {flag} "
                                 f"{exc.value}") from None
 
-    def _build_model_unchecked(self, dataset: Dataset, saved: dict[str, Any] | None, device: torch.device) -> GAN:
+    def _build_model_unchecked(self, dataset: Dataset[Any], saved: dict[str, Any] | None, device: torch.device) -> GAN:
         cfg = self.config
         if self.model is not None:
             return self.model
@@ -114,7 +114,7 @@ class Trainer:
                           f"choose smaller architecture options (see 'ganzoo info {cfg.arch}')")
         return build_model(cfg.arch, **kwargs)
 
-    def _check_shapes(self, model: GAN, dataset: Dataset) -> None:
+    def _check_shapes(self, model: GAN, dataset: Dataset[Any]) -> None:
         expected = tuple(getattr(model, "image_shape", ()) or ())
         item = dataset[0]
         image = item["image"]
@@ -153,7 +153,7 @@ class Trainer:
                 raise KeyboardInterrupt
             self._stop_signal = signum
 
-        previous = {}
+        previous: dict[int, Any] = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, handler)
         return previous
@@ -183,7 +183,8 @@ class Trainer:
             precision = resolve_precision(cfg.precision, device)
             configure_backends(device, cfg.precision)
             channels_last = use_channels_last(cfg.channels_last, gan, device)
-            gan.to(device, memory_format=torch.channels_last) if channels_last else gan.to(device)
+            # Module.to's stubs omit the (device, memory_format=...) form that torch accepts
+            gan.to(device, memory_format=torch.channels_last) if channels_last else gan.to(device)  # type: ignore[call-overload]
             gan.train()
             objective = build_objective(cfg.loss, self._regularisers(), label_smoothing=cfg.label_smoothing,
                                         label_noise=cfg.label_noise, instance_noise=cfg.instance_noise)
@@ -421,22 +422,22 @@ def _keyword_names(factory: Any) -> set[str]:
     return names
 
 
-def _source_channels(dataset: Dataset) -> int | None:
+def _source_channels(dataset: Dataset[Any]) -> int | None:
     """The channels of the first item's ``source`` image, for datasets whose info does not say."""
     try:
-        source = dataset[0].get("source")  # type: ignore[union-attr]
+        source = dataset[0].get("source")
     except (AttributeError, IndexError, KeyError, TypeError):
         return None
     return int(source.shape[0]) if isinstance(source, torch.Tensor) and source.dim() == 3 else None
 
 
-def _build_dataset(cfg: TrainConfig) -> Dataset:
+def _build_dataset(cfg: TrainConfig) -> Dataset[Any]:
     from ganzoo.data import build_dataset
 
     return build_dataset(cfg.dataset, cfg.split, **cfg.data_options)
 
 
-def train(config: TrainConfig, *, dataset: Dataset | None = None, model: GAN | None = None) -> TrainResult:
+def train(config: TrainConfig, *, dataset: Dataset[Any] | None = None, model: GAN | None = None) -> TrainResult:
     """Run training as ``ganzoo train`` would; see :class:`TrainConfig` for the options.
 
     >>> train(TrainConfig("vanilla", "fake", max_steps=20, out="runs/smoke"))   # doctest: +SKIP

@@ -73,7 +73,8 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
         labels = _check_labels(labels, z.shape[0], self.num_classes).to(z.device)
-        return self.body(torch.cat([z, self.embed(labels).to(z.dtype)], dim=1))
+        images: Tensor = self.body(torch.cat([z, self.embed(labels).to(z.dtype)], dim=1))
+        return images
 
 
 class ProjectionDiscriminator(nn.Module):
@@ -88,9 +89,11 @@ class ProjectionDiscriminator(nn.Module):
 
     def forward(self, images: Tensor, labels: Tensor) -> Tensor:
         labels = _check_labels(labels, images.shape[0], self.num_classes).to(images.device)
-        phi = self.features(images)
-        projection = (self.embed(labels).to(phi.dtype) * phi).sum(dim=1, dtype=torch.float32)
-        return self.head(phi).squeeze(1) + projection
+        phi: Tensor = self.features(images)
+        embedded: Tensor = self.embed(labels)
+        projection = (embedded.to(phi.dtype) * phi).sum(dim=1, dtype=torch.float32)
+        score: Tensor = self.head(phi).squeeze(1)
+        return score + projection
 
 
 # -- the family ------------------------------------------------------------------------------------
@@ -175,11 +178,13 @@ class CGAN(GAN):
         self._shared = SharedFakes()
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.generator(z, labels)
+        images: Tensor = self.generator(z, labels)
+        return images
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         """One fp32 logit per (image, label): under autocast the losses are computed in fp32."""
-        return self.discriminator(images, labels).view(-1).float()
+        scores: Tensor = self.discriminator(images, labels)
+        return scores.view(-1).float()
 
     def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """The base class's discriminator loss (fakes get the real batch's labels), in fewer passes."""

@@ -17,7 +17,7 @@ in ``docs/families/cyclegan.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -55,7 +55,8 @@ class ResidualBlock(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return x + self.body(x)
+        residual: Tensor = self.body(x)
+        return x + residual
 
 
 def resnet_generator(channels: int, width: int, n_blocks: int, n_downsample: int) -> nn.Sequential:
@@ -136,6 +137,9 @@ class CycleGAN(ImageToImageGAN):
     """
 
     directions = DIRECTIONS
+    generator: nn.ModuleDict  # one generator per direction, "a2b" and "b2a"
+    discriminator: nn.ModuleDict  # one discriminator per domain, "a" and "b"
+    pools: nn.ModuleDict  # one ImagePool per domain
 
     def __init__(self, image_size: int = 28, channels: int = 1, base_channels: int = 64, n_blocks: int | None = None,
                  n_downsample: int = 2, d_channels: int = 64, d_layers: int | None = None, cycle_weight: float = 10.0,
@@ -178,7 +182,8 @@ class CycleGAN(ImageToImageGAN):
     # -- translation -------------------------------------------------------------------------------
     def _translate(self, inputs: Tensor, direction: str) -> Tensor:
         """The ``direction`` generator's output (instance norm: each image on its own, in any mode)."""
-        return self.generator[direction](inputs)
+        outputs: Tensor = self.generator[direction](inputs)
+        return outputs
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None, domain: str = "b") -> Tensor:
         """The mean patch score of ``domain``'s discriminator for each image, shape ``[N]``."""
@@ -188,7 +193,8 @@ class CycleGAN(ImageToImageGAN):
 
     def _scores(self, domain: str, images: Tensor) -> Tensor:
         """Every patch score, ``[N, P]``, in fp32 so that losses under autocast are fp32 too."""
-        return self.discriminator[domain](images).flatten(1).float()
+        scores: Tensor = self.discriminator[domain](images)
+        return scores.flatten(1).float()
 
     # -- losses ------------------------------------------------------------------------------------
     def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
@@ -206,7 +212,7 @@ class CycleGAN(ImageToImageGAN):
         for domain in ("a", "b"):
             fakes = fake[domain].detach()
             if self.training:
-                fakes = self.pools[domain].query(fakes)
+                fakes = cast(ImagePool, self.pools[domain]).query(fakes)
             real_in, fake_in = objective.noisy(real[domain]), objective.noisy(fakes.to(real[domain].dtype))
             critic = lambda x, d=domain: self._scores(d, x)  # noqa: E731
             real_scores, fake_scores = score_together(critic, real_in, fake_in)

@@ -25,6 +25,9 @@ class ImagePool(nn.Module):
     >>> mixed = pool.query(fakes)   # doctest: +SKIP
     """
 
+    images: Tensor  # registered buffers (declared here for type checkers)
+    count: Tensor
+
     def __init__(self, size: int, image_shape: tuple[int, int, int], p: float = 0.5) -> None:
         super().__init__()
         self.size = int(size)

@@ -16,6 +16,7 @@ it gives exactly kornia's maps. Computing all 70,000 maps takes about 10 seconds
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +27,7 @@ from ganzoo_datasets.mnist import fashion_mnist
 from ganzoo_datasets.paired import InMemoryPairs
 
 #: kornia.filters.canny settings, for images scaled to [0, 1].
-CANNY = {"low_threshold": 0.1, "high_threshold": 0.2, "kernel_size": (5, 5), "sigma": (1.0, 1.0)}
+CANNY: dict[str, Any] = {"low_threshold": 0.1, "high_threshold": 0.2, "kernel_size": (5, 5), "sigma": (1.0, 1.0)}
 #: Images per kornia call; fixed, so every map comes from the same computation whatever the subset.
 CHUNK = 256
 DOMAINS = {"a": "edge map", "b": "garment"}

@@ -41,7 +41,8 @@ def _item(seed: int, split: str, index: int, num_classes: int, size: int, channe
     if channels == 1:  # one hue would make some classes nearly black; keep them all bright
         colour = np.ones(1)
     image = colour[:, None, None] * value[None] + rng.normal(0.0, 0.03, size=(channels, size, size))
-    return np.clip(image, 0.0, 1.0).astype(np.float32)
+    pixels: np.ndarray = np.clip(image, 0.0, 1.0).astype(np.float32)
+    return pixels
 
 
 def fake(split: str = "train", *, size: int = 28, channels: int = 1, num_classes: int = 10,

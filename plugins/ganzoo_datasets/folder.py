@@ -72,7 +72,7 @@ def load_image(path: Path, size: int, channels: int) -> torch.Tensor:
     return tensor.to(torch.float32).div_(127.5).sub_(1.0)
 
 
-class ImageFolder(Dataset):
+class ImageFolder(Dataset[dict[str, Any]]):
     """Images read from disk on each access; ``files`` and ``labels`` say which is which."""
 
     def __init__(self, root: Path, files: list[Path], labels: list[int] | None, info: DatasetInfo) -> None:

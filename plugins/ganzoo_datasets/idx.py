@@ -58,7 +58,8 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     if len(raw) - header != expected:
         raise _corrupt(path, f"header says {'x'.join(map(str, shape))} = {expected} bytes "
                              f"but {len(raw) - header} follow")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+    array: np.ndarray = np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+    return array
 
 
 def find_split(folder: Path, split: str) -> tuple[Path, Path] | None:

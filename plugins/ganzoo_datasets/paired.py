@@ -27,7 +27,7 @@ FOLDER_SPLITS = ("train", "val", "test")
 DIRECTIONS = {"atob": "AtoB", "btoa": "BtoA"}
 
 
-class InMemoryPairs(Dataset):
+class InMemoryPairs(Dataset[dict[str, Any]]):
     """Paired images held as two uint8 tensors, batched in one indexing operation.
 
     ``sources`` is uint8 ``[N, C_in, H, W]``, ``images`` uint8 ``[N, C, H, W]``; ``labels`` and
@@ -76,7 +76,7 @@ class InMemoryPairs(Dataset):
 
 
 # -- the pix2pix folder format -------------------------------------------------------------------
-class PairedFolder(Dataset):
+class PairedFolder(Dataset[dict[str, Any]]):
     """A|B side-by-side images read from disk on each access, split into ``source`` and ``image``."""
 
     paired = True

@@ -41,7 +41,7 @@ SPLITS = ("train", "test")
 PAIRING_SEED = 1703_10593
 
 
-class UnpairedPairing(Dataset):
+class UnpairedPairing(Dataset[dict[str, Any]]):
     """Maps item indices to (A index, B index); subclasses fetch the images."""
 
     info: DatasetInfo
@@ -96,8 +96,9 @@ class UnpairedImages(UnpairedPairing):
         return batch
 
     def __repr__(self) -> str:
+        domains = self.info.domains or {"a": "a", "b": "b"}
         return (f"UnpairedImages({self.info.name!r}, split={self.info.split!r}, "
-                f"A={self.info.domains['a']!r} x{len(self.a)}, B={self.info.domains['b']!r} x{len(self.b)})")
+                f"A={domains['a']!r} x{len(self.a)}, B={domains['b']!r} x{len(self.b)})")
 
 
 # -- fashion-domains -----------------------------------------------------------------------------
@@ -113,7 +114,7 @@ def _one_class(option: str, value: ClassSelection) -> int:
 
 def _domain(images: InMemoryImages, label: int, limit: int | None, size: int) -> InMemoryImages:
     """The images of one class, keeping Fashion-MNIST's label (so the shipped classifier can check them)."""
-    mask = images.labels == label  # type: ignore[operator]
+    mask = images.labels == label
     kept = InMemoryImages(images.images[mask], images.labels[mask], images.info)  # type: ignore[index]
     return kept.select(limit=limit).resized(size)
 

@@ -98,11 +98,13 @@ class DCGAN(GAN):
         self._shared = SharedFakes()
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.generator(z)
+        images: Tensor = self.generator(z)
+        return images
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         """One fp32 logit per image: under autocast the losses are then computed in fp32 too."""
-        return self.discriminator(images).view(-1).float()
+        scores: Tensor = self.discriminator(images)
+        return scores.view(-1).float()
 
     def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """The base class's discriminator loss, computed with fewer passes (same maths).

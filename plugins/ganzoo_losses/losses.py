@@ -87,7 +87,8 @@ class GradientPenalty(Regulariser):
         alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
         mixed = alpha * real.detach() + (1 - alpha) * fake.detach()
         norms = _input_gradients(critic, mixed).float().norm(2, dim=1)
-        return self.weight * (norms - 1).pow(2).mean()
+        penalty: Tensor = self.weight * (norms - 1).pow(2).mean()
+        return penalty
 
 
 class R1(Regulariser):

@@ -45,11 +45,13 @@ class FashionCNN(nn.Module):
 
     def features(self, images: Tensor) -> Tensor:
         """The penultimate (post-ReLU) activations: what the classifier sees."""
-        return self.embed(self.trunk(images))
+        phi: Tensor = self.embed(self.trunk(images))
+        return phi
 
     def forward(self, images: Tensor) -> Tensor:
         """Class logits of images [N, 1, 28, 28] in [-1, 1]."""
-        return self.classifier(self.features(images))
+        logits: Tensor = self.classifier(self.features(images))
+        return logits
 
 
 def load_network(path: str | Path = WEIGHTS_FILE) -> FashionCNN:

@@ -7,12 +7,14 @@ extractor: ``FID[fmnist-cnn]``. Which extractor a dataset is scored with is the 
 metadata (``"feature"``), not this plugin's.
 """
 
+from typing import Any
+
 from ganzoo.plugin import Register, hookimpl
 
 #: sha256 of the bundled ``fmnist_cnn.safetensors`` (``scripts/train_fmnist_cnn.py`` prints it).
 FMNIST_CNN_SHA256 = "bb1cf308401f0aa84b40cd7bce401c41aaa9f1d17552051356b9ed4627f2e675"
 
-_METRICS = {
+_METRICS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "fid": (
         "FID", "Frechet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)",
         {"outputs": ["FID"], "lower_is_better": ["FID"], "paper": "arXiv:1706.08500"},

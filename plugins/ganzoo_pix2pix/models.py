@@ -123,7 +123,8 @@ class Pix2Pix(ImageToImageGAN):
     # -- translation -------------------------------------------------------------------------------
     def _translate(self, inputs: Tensor, direction: str) -> Tensor:
         """The U-Net's output. ``translate`` runs it in eval mode, so it is deterministic (module docstring)."""
-        return self.generator(inputs)
+        outputs: Tensor = self.generator(inputs)
+        return outputs
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None, *, source: Tensor | None = None) -> Tensor:
         """The mean patch score of each (``source``, ``images``) pair, shape ``[N]``."""
@@ -133,7 +134,8 @@ class Pix2Pix(ImageToImageGAN):
 
     def _patch_scores(self, source: Tensor, images: Tensor) -> Tensor:
         """Every patch score of each pair, ``[N, P]``, in fp32 so losses under autocast are fp32 too."""
-        return self.discriminator(torch.cat([source, images.to(source.dtype)], dim=1)).flatten(1).float()
+        scores: Tensor = self.discriminator(torch.cat([source, images.to(source.dtype)], dim=1))
+        return scores.flatten(1).float()
 
     # -- losses ------------------------------------------------------------------------------------
     @staticmethod

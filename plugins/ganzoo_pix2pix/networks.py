@@ -98,7 +98,8 @@ class _Up(nn.Module):
         self.tail = nn.Sequential(*tail)
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
-        return self.tail(self.conv(self.act(x), output_size=size))
+        out: Tensor = self.tail(self.conv(self.act(x), output_size=size))
+        return out
 
 
 class UNetGenerator(nn.Module):
@@ -143,7 +144,7 @@ class UNetGenerator(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         sizes = [tuple(x.shape[-2:])]
         skips = []
-        h = x
+        h: Tensor = x
         for block in self.down:
             h = block(h)
             skips.append(h)

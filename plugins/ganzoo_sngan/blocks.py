@@ -40,8 +40,8 @@ class ClassBatchNorm(nn.Module):
             return x
         if labels is None:
             raise ValueError("a class-conditional batch norm needs labels")
-        gain = self.gain(labels).to(x.dtype)[:, :, None, None]
-        bias = self.bias(labels).to(x.dtype)[:, :, None, None]
+        gain: Tensor = self.gain(labels).to(x.dtype)[:, :, None, None]
+        bias: Tensor = self.bias(labels).to(x.dtype)[:, :, None, None]
         return x * gain + bias
 
 
@@ -57,10 +57,11 @@ class UpBlock(nn.Module):
         self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        h = F.relu(self.norm1(x, labels))
+        h: Tensor = F.relu(self.norm1(x, labels))
         h = self.conv1(F.interpolate(h, scale_factor=2.0, mode="nearest"))
         h = self.conv2(F.relu(self.norm2(h, labels)))
-        return h + F.interpolate(self.shortcut(x), scale_factor=2.0, mode="nearest")
+        skip: Tensor = self.shortcut(x)
+        return h + F.interpolate(skip, scale_factor=2.0, mode="nearest")
 
 
 class DownBlock(nn.Module):
@@ -81,8 +82,9 @@ class DownBlock(nn.Module):
         if self.shortcut is None:
             return h + x
         if self.first:  # pool the image, then project it (the paper's "optimized" first block)
-            return h + self.shortcut(F.avg_pool2d(x, 2) if self.down else x)
-        skip = self.shortcut(x)
+            projected: Tensor = self.shortcut(F.avg_pool2d(x, 2) if self.down else x)
+            return h + projected
+        skip: Tensor = self.shortcut(x)
         return h + (F.avg_pool2d(skip, 2) if self.down else skip)
 
 

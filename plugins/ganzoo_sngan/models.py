@@ -16,6 +16,8 @@ on a CPU.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -73,7 +75,7 @@ class ResNetDiscriminator(nn.Module):
 
     def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         phi = self.features(images)
-        score = self.head(phi).squeeze(1)
+        score: Tensor = self.head(phi).squeeze(1)
         if self.embed is not None:
             if labels is None:
                 raise ValueError("a projection discriminator needs labels")
@@ -101,7 +103,7 @@ class SNGAN(GAN):
         self._setup(dict(image_size=image_size, channels=channels, latent_dim=latent_dim, g_channels=g_channels,
                          d_channels=d_channels, share_fakes=share_fakes), num_classes=0)
 
-    def _setup(self, options: dict, num_classes: int) -> None:
+    def _setup(self, options: dict[str, Any], num_classes: int) -> None:
         family = "sngan-projection" if num_classes else "sngan"
         size = options["image_size"]
         if size not in LAYOUTS:
@@ -131,11 +133,13 @@ class SNGAN(GAN):
         self._shared = SharedFakes()
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.generator(z, self._checked(labels, z.shape[0], z.device))
+        images: Tensor = self.generator(z, self._checked(labels, z.shape[0], z.device))
+        return images
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         """One fp32 score per image (and label)."""
-        return self.discriminator(images, self._checked(labels, images.shape[0], images.device)).view(-1).float()
+        scores: Tensor = self.discriminator(images, self._checked(labels, images.shape[0], images.device))
+        return scores.view(-1).float()
 
     def _checked(self, labels: Tensor | None, n: int, device: torch.device) -> Tensor | None:
         if not self.num_classes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -140,7 +141,7 @@ def style_transfer_command(content: Path, styles: tuple[Path, ...], output: Path
                    f"(the default longer side, {DEFAULT_SIZE}); pass --size N (up to {MAX_SIZE}) for another size, "
                    f"larger is slower", err=True)
     target = select_device(device)
-    model = build_model(ARCH, weights=vgg_weights, pool=pool, download=not offline).to(target)
+    model: Any = build_model(ARCH, weights=vgg_weights, pool=pool, download=not offline).to(target)
 
     every = frame_every or max(1, steps // 20)
     final: dict[str, float] = {}

@@ -20,7 +20,7 @@ from ganzoo.plugin import UsageError
 if TYPE_CHECKING:
     from PIL import Image
 
-ImageLike = Union[Tensor, "Image.Image", str, os.PathLike]
+ImageLike = Union[Tensor, "Image.Image", str, "os.PathLike[str]"]
 #: VGG19 halves the image four times before relu5_1: smaller images have nothing left to match.
 MIN_SIDE = 16
 #: The output's longer side when no size is given and the content is larger. Memory and time grow

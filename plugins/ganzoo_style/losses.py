@@ -86,10 +86,8 @@ class StyleObjective:
     def __call__(self, image: Tensor) -> tuple[Tensor, dict[str, float]]:
         """The total loss (with autograd) and each unweighted term as a float."""
         found = self.features(image, self.layers)
-        content = sum(content_term(found[n], self.content_targets[n]) for n in self.content_layers)
-        content = content / len(self.content_layers)
-        style = sum(style_term(gram(found[n]), self.style_targets[n]) for n in self.style_layers)
-        style = style / len(self.style_layers)
+        content = torch.stack([content_term(found[n], self.content_targets[n]) for n in self.content_layers]).mean()
+        style = torch.stack([style_term(gram(found[n]), self.style_targets[n]) for n in self.style_layers]).mean()
         tv = total_variation(image)
         w = self.weights
         total = w.content * content + w.style * style + w.tv * tv

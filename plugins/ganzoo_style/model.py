@@ -125,7 +125,7 @@ class NeuralStyle(nn.Module):
         for name, value in (("content", content_weight), ("style", style_weight), ("tv", tv_weight)):
             if not value >= 0:
                 raise UsageError(f"the {name} weight must be zero or more, got {value}")
-        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        styles: list[ImageLike] = list(style) if isinstance(style, (list, tuple)) else [style]  # type: ignore[list-item]
         if not styles:
             raise UsageError("give at least one style image")
         shares = blend_weights(len(styles), blend)
@@ -174,6 +174,6 @@ class NeuralStyle(nn.Module):
         if init == "content":
             return content
         if init == "style":
-            return resize(style, tuple(content.shape[-2:]), "style image")
+            return resize(style, (int(content.shape[-2]), int(content.shape[-1])), "style image")
         generator = torch.Generator().manual_seed(seed)
         return torch.rand(content.shape, generator=generator).to(content.device)

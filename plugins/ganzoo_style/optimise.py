@@ -55,7 +55,7 @@ def optimise(image: Tensor, loss_fn: LossFunction, *, steps: int, optimizer: str
     def closure() -> Tensor:
         opt.zero_grad(set_to_none=True)
         loss, logs = loss_fn(image)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
         last.clear()
         last.update(loss=float(loss.detach()), **logs)
         return loss
@@ -68,7 +68,8 @@ def optimise(image: Tensor, loss_fn: LossFunction, *, steps: int, optimizer: str
         bar = tqdm(total=steps, desc="style transfer", unit="step", dynamic_ncols=True, leave=True)
     try:
         for step in range(1, steps + 1):
-            opt.step(closure)
+            # torch types the closure as returning float; LBFGS and Adam use the Tensor loss it returns
+            opt.step(closure)  # type: ignore[arg-type]
             with torch.no_grad():
                 image.clamp_(0, 1)
             if not all(math.isfinite(v) for v in last.values()):

@@ -77,11 +77,15 @@ def random_init(features: nn.Sequential, seed: int = 0) -> None:
             if isinstance(module, nn.Conv2d):
                 fan_in = module.in_channels * module.kernel_size[0] * module.kernel_size[1]
                 module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
-                module.bias.zero_()
+                if module.bias is not None:  # build_features' convolutions all have one
+                    module.bias.zero_()
 
 
 class VGGFeatures(nn.Module):
     """Frozen VGG19 layers returning the activations of the layers asked for, by name."""
+
+    mean: Tensor  # registered buffers (declared here for type checkers)
+    std: Tensor
 
     def __init__(self, pool: str = "max") -> None:
         super().__init__()

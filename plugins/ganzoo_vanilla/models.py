@@ -43,7 +43,9 @@ class VanillaGAN(GAN):
         self.discriminator = nn.Sequential(*d_layers)
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.generator(z).view(-1, *self.image_shape)
+        images: Tensor = self.generator(z)
+        return images.view(-1, *self.image_shape)
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.discriminator(images).view(-1)
+        scores: Tensor = self.discriminator(images)
+        return scores.view(-1)

@@ -93,11 +93,13 @@ class WGANGP(GAN):
             self.apply(init_like_dcgan_paper)
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.generator(z)
+        images: Tensor = self.generator(z)
+        return images
 
     def discriminate(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         """One fp32 critic score per image (a raw score, not a probability)."""
-        return self.discriminator(images).view(-1).float()
+        scores: Tensor = self.discriminator(images)
+        return scores.view(-1).float()
 
     def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
         """The base class's critic loss with real and fake images scored in one pass.
