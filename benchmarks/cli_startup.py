@@ -3,7 +3,7 @@
 Runs each command ``--runs`` times in a fresh interpreter (the installed ``ganzoo`` script when
 it sits next to this Python, else ``python -m ganzoo``) and prints the median wall time against
 the target. Listing must stay cheap: no torch, only hook modules. Informational -- the test suite
-does not assert on timings; ``tests/test_cli.py`` asserts that torch is never imported.
+does not assert on timings; ``tests/cli/test_cli.py`` asserts that torch is never imported.
 
     python benchmarks/cli_startup.py [--runs 10] [--target 0.3]
 """

@@ -7,7 +7,7 @@
 The page documents the built-in commands only: third-party plugins installed on this machine
 are switched off (``GANZOO_LOAD_PLUGINS=""``) while the tree is built. The output depends on the
 code alone, never on the terminal: commands are sorted by name and no text is re-wrapped.
-``tests/test_docs.py`` fails when the committed page differs from what this script writes.
+``tests/core/test_docs.py`` fails when the committed page differs from what this script writes.
 """
 
 from __future__ import annotations

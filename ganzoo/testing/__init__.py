@@ -4,7 +4,7 @@ The registry writes the tests: every check runs against every entry a plugin reg
 plugin author adds one line and inherits every rule the family contract states. One call runs
 everything and reports every failure at once::
 
-    # tests/test_conformance.py of a plugin package
+    # tests/plugins/test_conformance.py of a plugin package
     from ganzoo.testing import check_plugin
 
     def test_plugin_conforms():

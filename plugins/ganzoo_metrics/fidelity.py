@@ -110,7 +110,7 @@ class KID(Metric):
     the computation is written here because KID is a small difference of large kernel sums:
     torchmetrics sums in the features' dtype, float64 kernels cost ~10x more memory traffic on a
     CPU, and one subset at a time means thousands of small operations. Here kernels are float32,
-    every sum is float64 (``tests/test_metrics.py`` checks the result against torchmetrics'),
+    every sum is float64 (``tests/eval/test_metrics.py`` checks the result against torchmetrics'),
     ten subsets go through each batched product, and subsets come from a ``torch.Generator``
     seeded with ``seed``.
     """

@@ -1,7 +1,7 @@
 """The cgan family: conditioning in both players, training and class-wise sampling.
 
 Its fast paths (one discriminator pass, fakes shared with the generator step for the same labels)
-are tested with dcgan's and pix2pix's in tests/test_fast_paths.py.
+are tested with dcgan's and pix2pix's in tests/core/test_fast_paths.py.
 """
 
 from __future__ import annotations

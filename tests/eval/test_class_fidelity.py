@@ -1,6 +1,6 @@
 """Class fidelity: the `class-accuracy` metric scores the classes a conditional model was asked for.
 
-Translators report it under the same name (tests/test_translation_eval.py); `class-agreement`,
+Translators report it under the same name (tests/eval/test_translation_eval.py); `class-agreement`,
 their first name for it, is an alias.
 """
 

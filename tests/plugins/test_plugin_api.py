@@ -11,7 +11,7 @@ import pytest
 
 import ganzoo.plugin as api
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: Where plugin code lives: the built-ins and the example a new author copies.
 PLUGIN_TREES = (ROOT / "plugins", ROOT / "examples" / "ganzoo-plugin-example")
 ALLOWED = {"ganzoo.plugin"}

@@ -30,7 +30,7 @@ from PIL import Image
 
 from ganzoo.errors import GanzooError, UsageError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ganzoo(*args: object, cwd: Path, wrapper: str | None = None) -> subprocess.CompletedProcess:

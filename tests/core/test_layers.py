@@ -35,7 +35,7 @@ def _owner(module: str) -> str:
     names = [name for _, names in LAYERS for name in names]
     matches = [n for n in names if module == n or module.startswith(n + ".")]
     if not matches:
-        raise AssertionError(f"{module} is in no layer: add it to LAYERS in tests/test_layers.py")
+        raise AssertionError(f"{module} is in no layer: add it to LAYERS in tests/core/test_layers.py")
     return max(matches, key=len)
 
 

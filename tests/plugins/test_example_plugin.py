@@ -18,7 +18,7 @@ import pytest
 from ganzoo import testing
 from ganzoo.plugins import get_manager, reset_manager
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ganzoo-plugin-example"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ganzoo-plugin-example"
 DISTRIBUTION = "ganzoo-plugin-example"
 
 

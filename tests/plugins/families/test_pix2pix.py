@@ -1,6 +1,6 @@
 """The pix2pix family: the paper's networks, the size rules, translation, losses and training.
 
-The generator step's reuse of the discriminator step's fakes is tested in tests/test_fast_paths.py.
+The generator step's reuse of the discriminator step's fakes is tested in tests/core/test_fast_paths.py.
 """
 
 from __future__ import annotations

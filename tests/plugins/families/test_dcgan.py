@@ -145,7 +145,7 @@ def test_fast_dropout_masks_do_not_depend_on_dtype():
     assert torch.equal(a, b.float())
 
 
-# -- fast paths keep the maths (the joint D pass and shared fakes: tests/test_fast_paths.py) -----------
+# -- fast paths keep the maths (the joint D pass and shared fakes: tests/core/test_fast_paths.py) -----------
 def test_bf16_channels_last_forward_matches_fp32():
     model = tiny(base_channels=16).eval()
     z = torch.randn(8, 8)

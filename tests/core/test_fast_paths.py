@@ -5,7 +5,7 @@
   (:class:`ganzoo.sharing.SharedFakes`): one generator pass per step instead of two, the same
   loss, and fresh fakes whenever what they depend on changed (batch size, labels, inputs, weights).
 
-The helper's own guarantees are tested in ``tests/test_sharing.py``; here, that each family
+The helper's own guarantees are tested in ``tests/core/test_sharing.py``; here, that each family
 wires it up with the right key.
 """
 
