@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ganzoo.hookspecs import Register, hookimpl
 
 #: Version of this API (``MAJOR.MINOR``); a plugin may check ``API_VERSION.split(".")[0] == "1"``.
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 
 if TYPE_CHECKING:
     from ganzoo.cli.output import OVERWRITE_HELP as OVERWRITE_HELP
@@ -176,6 +176,7 @@ if TYPE_CHECKING:
     from ganzoo.nn.init import (
         init_like_tensorflow as init_like_tensorflow,
     )
+    from ganzoo.nn.spectral import apply_spectral_norm as apply_spectral_norm
     from ganzoo.outputs import (
         check_distinct as check_distinct,
     )
@@ -231,6 +232,12 @@ def _data() -> ModuleType:
     import ganzoo.data
 
     return ganzoo.data
+
+
+def _spectral() -> ModuleType:
+    import ganzoo.nn.spectral
+
+    return ganzoo.nn.spectral
 
 
 def _init() -> ModuleType:
@@ -363,6 +370,7 @@ _LOADERS: dict[str, Callable[[], ModuleType]] = {
         _blocks,
     ),
     **dict.fromkeys(["FastDropout"], _dropout),
+    **dict.fromkeys(["apply_spectral_norm"], _spectral),
     **dict.fromkeys(
         ["open_image", "image_to_tensor", "tensor_to_image", "read_image", "write_image", "make_gif"], _images
     ),

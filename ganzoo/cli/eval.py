@@ -46,10 +46,14 @@ TARGET_HELP = (
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cached baselines and reference features.")
 @click.option("--offline", is_flag=True, help="Use only model files already on disk (no Hub downloads).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results and their provenance as JSON.")
+@click.option("--truncation", type=float, default=None,
+              help="Sample latents inside [-T, T] (the truncation trick, e.g. 0.5): more typical, less varied images; "
+                   "recorded in the provenance (default off).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def eval_command(target: str, metrics: str | None, num_samples: int, reference: str, feature: str | None,
                  feature_weights: Path | None, seed: int, batch_size: int, device: str, precision: str,
-                 no_baseline: bool, no_cache: bool, offline: bool, as_json: bool, quiet: bool) -> None:
+                 no_baseline: bool, no_cache: bool, offline: bool, as_json: bool, truncation: float | None,
+                 quiet: bool) -> None:
     """Score a generator, an image-to-image model or a folder of images against real data, offline.
 
     Each value is shown beside the same metric for real data (the reference dataset's other
@@ -66,6 +70,7 @@ def eval_command(target: str, metrics: str | None, num_samples: int, reference: 
       ganzoo eval ./my-samples --reference fashion-mnist:test
       ganzoo eval ./exported --feature inception --feature-weights ./inception.pth
       ganzoo eval cgan-fashion --metrics fid,class-accuracy
+      ganzoo eval sngan-fashion --truncation 0.5
       ganzoo eval pix2pix-edges2fashion --metrics l1,fid,class-accuracy
     """
     import sys
@@ -85,7 +90,7 @@ def eval_command(target: str, metrics: str | None, num_samples: int, reference: 
             target, metrics=metrics, num_samples=num_samples, reference=reference, feature=feature,
             feature_weights=feature_weights, seed=seed, batch_size=batch_size, device=device,
             precision=precision, baseline=not no_baseline, cache=not no_cache, offline=offline,
-            progress=False if quiet else sys.stderr.isatty(),
+            progress=False if quiet else sys.stderr.isatty(), truncation=truncation,
         )
     for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         click.echo(f"ganzoo: note: {message}", err=True)
@@ -122,7 +127,8 @@ def _print_table(results: Any, target: str) -> None:
         click.echo(f"{target}: translated {prov['num_samples']:,} inputs of {ref_name} "
                    f"({', '.join(prov['directions'])}), compared with their targets")
     else:
-        click.echo(f"{target}: {prov['num_samples']:,} images (seed {prov['seed']}) vs {ref_name}{ref_n}")
+        truncated = f", truncation {prov['truncation']:g}" if prov.get("truncation") else ""
+        click.echo(f"{target}: {prov['num_samples']:,} images (seed {prov['seed']}{truncated}) vs {ref_name}{ref_n}")
     base = prov.get("baseline")
     if base:
         cached = ", cached" if base.get("cached") else ""

@@ -38,6 +38,9 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:  # noqa: 
 @_opt("--out", help="Run directory (default runs/ARCH-DATASET).")
 @_opt("--epochs", type=int, help="Passes over the data (default 5, unless --max-steps).")
 @_opt("--max-steps", type=int, help="Generator updates to train for; wins over --epochs.")
+@_opt("--max-minutes", type=float,
+      help="Wall-clock budget of the training loop in minutes (setup excluded): a checkpoint is saved and "
+           "training stops when it is spent; with --max-steps or --epochs, whichever ends first.")
 @_opt("--batch-size", "-b", type=int, help=f"Images per batch, per process (default {_D.batch_size}).")
 @_opt("--loss", help=f"Adversarial loss from the losses registry (default {_D.loss}).")
 @_opt("--reg", multiple=True, metavar="NAME=WEIGHT",

@@ -61,6 +61,7 @@ def evaluate(
     offline: bool = False,
     metric_settings: Mapping[str, Mapping[str, Any]] | None = None,
     progress: bool | None = None,
+    truncation: float | None = None,
 ) -> EvalResults:
     """Score ``target`` with ``metrics`` against ``reference``, in ``feature``'s feature space.
 
@@ -74,7 +75,8 @@ def evaluate(
     the one its registry metadata names, ``inception`` for datasets and folders that name none).
     An image-to-image model is scored by :func:`ganzoo.eval.translation.evaluate_translation` on
     its training dataset's test split (or ``reference``, a ``DATASET:SPLIT``), with ``metrics``
-    ``l1,fid,class-accuracy`` by default.
+    ``l1,fid,class-accuracy`` by default. ``truncation=T`` samples a model's latents inside
+    ``[-T, T]`` (the truncation trick) and is written into the provenance as ``truncation``.
 
     >>> results = evaluate("dcgan-fashion", num_samples=10_000)      # doctest: +SKIP
     >>> results["FID[fmnist-cnn]"], results.get("FID").baseline       # doctest: +SKIP
@@ -92,6 +94,8 @@ def evaluate(
     loaded = load_target(target, device=dev, offline=offline)  # a name is opened once, here
     translator = as_translator(loaded)
     if translator is not None:  # image-to-image: translate a dataset split instead of sampling
+        if truncation is not None:
+            raise UsageError("--truncation applies to models that sample latents; an image-to-image model has none")
         return translator.evaluate(
             reference=None if str(reference) == DEFAULT_REFERENCE else reference, metrics=metrics,
             num_samples=num_samples, feature=feature, feature_weights=feature_weights, seed=seed,
@@ -112,7 +116,7 @@ def evaluate(
 
     tick = time.perf_counter()
     source = resolve_target(target, size=extractor.input_size, channels=extractor.input_channels, device=dev,
-                            offline=offline, loaded=loaded)
+                            offline=offline, loaded=loaded, truncation=truncation)
     n_fake = source.count(int(num_samples))
     labelled = [name for name, metric in chosen.items() if _needs_labels(metric)]
     fake_labels = _class_labels(source, n_fake, job.seed, labelled, extractor, ref_spec.dataset) if labelled else None
@@ -153,6 +157,7 @@ def evaluate(
     provenance = {
         "target": source.description,
         "num_samples": n_fake,
+        "truncation": source.description.get("truncation") if isinstance(source.description, dict) else None,
         "reference": {**ref_spec.describe(), "num_samples": n_ref if needs_reference else None,
                       "cached": ref_cached},
         "baseline": base_info,

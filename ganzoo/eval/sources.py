@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from ganzoo.errors import UsageError
 from ganzoo.eval.names import ReferenceSpec
+from ganzoo.models import check_truncation, truncate_normal
 
 if TYPE_CHECKING:
     from ganzoo.models import GAN
@@ -56,9 +57,10 @@ class ImageSource:
 
 
 # -- generators -----------------------------------------------------------------------------------
-def generator_source(model: GAN, description: dict[str, Any]) -> ImageSource:
+def generator_source(model: GAN, description: dict[str, Any], *, truncation: float | None = None) -> ImageSource:
     """Images sampled from a GAN: latents (and class labels) are drawn up front from ``seed``, so the
-    images do not depend on the batch size; a class-conditional model gets uniformly random classes."""
+    images do not depend on the batch size; a class-conditional model gets uniformly random classes.
+    ``truncation=T`` redraws latent values outside ``[-T, T]`` (refused for non-Gaussian latents)."""
     task = getattr(model, "task", "unconditional")
     if task not in ("unconditional", "class-conditional"):
         raise UsageError(f"a {task} model makes images from inputs, so it cannot be sampled on its own; "
@@ -66,10 +68,15 @@ def generator_source(model: GAN, description: dict[str, Any]) -> ImageSource:
 
     latent_dim = int(getattr(model, "latent_dim", 0) or 0)
     num_classes = int(getattr(model, "num_classes", 0) or 0)
+    bound = None if truncation is None else check_truncation(model, truncation)
+    if bound is not None:
+        description = {**description, "truncation": bound}
 
     def draws(n: int, seed: int) -> tuple[torch.Generator, Tensor | None, Tensor | None]:
         generator = torch.Generator().manual_seed(seed)
         z = torch.randn(n, latent_dim, generator=generator) if latent_dim else None
+        if z is not None and bound is not None:
+            z = truncate_normal(z, bound, generator=generator)
         labels = torch.randint(0, num_classes, (n,), generator=generator) if num_classes else None
         return generator, z, labels
 
@@ -240,17 +247,20 @@ def load_target(target: Any, *, device: "torch.device | str | None" = None,
 
 
 def resolve_target(target: Any, *, size: int, channels: int, device: torch.device, offline: bool = False,
-                   loaded: LoadedTarget | None = None) -> ImageSource:
+                   loaded: LoadedTarget | None = None, truncation: float | None = None) -> ImageSource:
     """An :class:`ImageSource` for a model object, image tensor, or any name ``ganzoo eval`` accepts.
 
-    ``loaded`` is the model :func:`load_target` already loaded from ``target``, if any.
+    ``loaded`` is the model :func:`load_target` already loaded from ``target``, if any;
+    ``truncation`` applies to models only (images have no latents to truncate).
     """
     if isinstance(target, Tensor):
         return tensor_source(target)
     if loaded is None:
         loaded = load_target(target, device=device, offline=offline)
     if loaded is not None:
-        return generator_source(loaded.model.to(device), loaded.description)
+        return generator_source(loaded.model.to(device), loaded.description, truncation=truncation)
+    if truncation is not None:
+        raise UsageError("--truncation applies to models, which sample latents; images have none to truncate")
     text = str(target)
     path = Path(text).expanduser()
     if path.is_dir():

@@ -60,7 +60,7 @@ _FIELD_KINDS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
                             "ada_speed", "standing_batches")),
     "an integer or null": ((int, _NULL), ("epochs", "max_steps")),
     "a finite number": ((int, float), ("lr_g", "lr_d", "clip_grad", "label_smoothing", "label_noise",
-                                       "instance_noise", "ema_decay", "augment_p", "ada_target")),
+                                       "instance_noise", "ema_decay", "augment_p", "ada_target", "max_minutes")),
     "true or false": ((bool,), ("anneal_instance_noise", "sync_bn", "resume", "overwrite", "tensorboard", "quiet")),
     "true, false or null": ((bool, _NULL), ("channels_last",)),
     "a list of strings": ((list,), ("argv",)),
@@ -84,6 +84,8 @@ class TrainConfig:
     """Everything a training run needs; field names are the CLI options with ``_`` for ``-``.
 
     ``epochs`` and ``max_steps`` set the budget (``max_steps`` wins; neither means 5 epochs).
+    ``max_minutes`` adds a wall-clock budget for the step loop (setup excluded), so that runs of
+    different families can be compared at equal cost; alone, it is the only budget.
     A *step* is one generator update, which follows ``n_critic`` discriminator updates, each on
     its own batch. ``batch_size`` is per process under ``torchrun``. ``channels_last=None`` means
     "on for models with convolutions"; ``precision="auto"`` means bf16 autocast where the
@@ -107,6 +109,8 @@ class TrainConfig:
     out: str | None = None
     epochs: int | None = None
     max_steps: int | None = None
+    #: Wall-clock budget of the step loop in minutes (0 = none); with a step budget, whichever ends first.
+    max_minutes: float = 0.0
     batch_size: int = 64
     loss: str = "non-saturating"
     regularisers: dict[str, float] = field(default_factory=dict)
@@ -181,6 +185,11 @@ class TrainConfig:
         for name in ("sample_every", "checkpoint_every", "keep_checkpoints", "num_workers", "eval_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise UsageError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
+        if self.max_minutes < 0:
+            raise UsageError(f"max_minutes must be >= 0 (0 = no clock budget), got {self.max_minutes}")
+        if self.clock_only and (self.lr_schedule != "constant" or (self.instance_noise and self.anneal_instance_noise)):
+            raise UsageError("a learning-rate schedule or annealed instance noise needs a step budget to run to; "
+                             "add --max-steps (or --epochs) beside --max-minutes")
         for name in ("lr_g", "lr_d"):
             if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) > 0):
                 raise UsageError(f"{name} must be a positive number, got {getattr(self, name)!r}")
@@ -218,6 +227,11 @@ class TrainConfig:
                              f"'ganzoo sample RUN -n N --save-dir DIR'")
         if not 0 <= self.seed <= MAX_SEED:
             raise UsageError(f"--seed {self.seed} is out of range; use an integer from 0 to {MAX_SEED} (2**62)")
+
+    @property
+    def clock_only(self) -> bool:
+        """True when ``max_minutes`` is the only budget: no step count ends the run."""
+        return bool(self.max_minutes) and not self.max_steps and not self.epochs
 
     def _check_types(self) -> None:
         """Values of the wrong kind (from a config file, say) as one line each, before they are used."""

@@ -62,6 +62,9 @@ class TrainLoop:
         self.last_metrics: dict[str, float] = {}
         #: ``{"metric": "FID[fmnist-cnn]", "value": 12.3, "step": 400}`` once evaluation has run.
         self.best: dict[str, Any] | None = None
+        #: Seconds of training before this leg (from the resumed checkpoint) and when this leg began.
+        self.seconds_before = 0.0
+        self.started = time.monotonic()
 
     def save(self, step: int) -> Path | None:
         if not self.info.is_main:
@@ -79,6 +82,8 @@ class TrainLoop:
                  "grad_scalers": self.runner.scaler_state(), "rng": rng_extra, "best": self.best,
                  "ema_updates": self.ema.updates if self.ema else 0, "precision": self.precision,
                  "world_size": self.info.world_size, "time": time.time(),
+                 "train_seconds": round(self.train_seconds(), 3),
+                 "images_seen": step * self.cfg.batch_size * self.cfg.n_critic * self.info.world_size,
                  "augment": adaptive.state_dict() if adaptive is not None else None}
         try:
             path = ckpt.save_checkpoint(self.run_dir, step, model=self.gan.state_dict(),
@@ -96,8 +101,17 @@ class TrainLoop:
         self.last_checkpoint = path
         return path
 
+    def train_seconds(self) -> float:
+        """Wall seconds spent in the step loop over every leg of the run (resumes included)."""
+        return self.seconds_before + time.monotonic() - self.started
+
+    def out_of_time(self) -> bool:
+        """True once this leg has spent ``--max-minutes`` (each leg gets the budget afresh)."""
+        return bool(self.cfg.max_minutes) and time.monotonic() - self.started >= 60.0 * self.cfg.max_minutes
+
     def run(self, step: int, resumed_from: Path | None) -> TrainResult:
         cfg, stream, runner = self.cfg, self.stream, self.runner
+        self.started = time.monotonic()
         if step >= self.total:
             self.reporter.message(f"ganzoo: {self.run_dir} is already at step {step} of {self.total}; "
                                   f"raise --max-steps or --epochs to train longer")
@@ -133,13 +147,14 @@ class TrainLoop:
             logs = {**d_logs, **g_logs}
             bad = not (math.isfinite(logs["d_loss"]) and math.isfinite(logs["g_loss"]))
             stop = self.stop_signal() is not None
+            timed_out = self.out_of_time()
             if self.info.enabled:
-                bad, stop = dist_utils.any_true([bad, stop], self.device)
+                bad, stop, timed_out = dist_utils.any_true([bad, stop, timed_out], self.device)
             if bad:
                 raise TrainingError(self._nan_message(step, logs))
             window.add(logs, images_per_step)
             self.reporter.step(step, stream.epoch)
-            if step % cfg.log_every == 0 or step == self.total:
+            if step % cfg.log_every == 0 or step == self.total or timed_out:
                 self._log(step, window)
             if self.info.is_main:
                 if epoch_ended:
@@ -164,6 +179,10 @@ class TrainLoop:
                     f"training stopped by {signal.Signals(signum).name} at step {step}; checkpoint saved in "
                     f"{where}; continue with: ganzoo train --resume --out {self.run_dir}"
                 )
+            if timed_out:
+                self.reporter.message(f"ganzoo: the --max-minutes budget ({cfg.max_minutes:g} min) is spent at step "
+                                      f"{step}", always=True)
+                break
         if saved_step != step:
             self.save(step)
         if self.info.is_main:
@@ -267,6 +286,8 @@ class TrainLoop:
         if augment:
             record["augment_p"] = round(augment.p, 4)
         record["images_per_s"] = round(window.images_per_second(), 1)
+        record["images_seen"] = step * self.cfg.batch_size * self.cfg.n_critic * self.info.world_size
+        record["train_s"] = round(self.train_seconds(), 2)
         record["time"] = round(time.time(), 3)
         self.last_metrics = record
         self.reporter.log(record)

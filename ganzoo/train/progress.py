@@ -83,7 +83,7 @@ class MetricWindow:
 class Reporter:
     """Writes metrics lines, drives the progress bar and TensorBoard; a no-op off rank 0."""
 
-    def __init__(self, run_dir: Path, *, total_steps: int, start_step: int, enabled: bool, quiet: bool,
+    def __init__(self, run_dir: Path, *, total_steps: int | None, start_step: int, enabled: bool, quiet: bool,
                  tensorboard: bool) -> None:
         self.enabled = enabled
         self.quiet = quiet

@@ -51,6 +51,8 @@ from ganzoo.train.sampling import FixedSamples
 from ganzoo.train.steps import StepRunner
 
 DEFAULT_EPOCHS = 5
+#: The step "budget" of a run that only --max-minutes ends: never reached.
+CLOCK_ONLY_STEPS = 2**62
 #: Bytes of memory one parameter takes while training in fp32: weights, gradients, Adam's two moments.
 TRAINING_BYTES_PER_PARAMETER = 16
 
@@ -73,6 +75,7 @@ class Trainer:
         self.model = model  # after fit(): the trained model (unwrapped), on its device
         self.ema: EMA | None = None  # after fit(): the generator's moving average, if any
         self._stop_signal: int | None = None
+        self._resumed_seconds = 0.0  # training seconds of the legs before a resume
         self._lock: RunLock | None = None  # the run directory's, held by rank 0 during fit()
 
     # -- setup -------------------------------------------------------------------------------------
@@ -198,6 +201,8 @@ class Trainer:
                                  num_workers=cfg.num_workers, device=device, channels_last=channels_last)
             if cfg.max_steps:
                 total = cfg.max_steps
+            elif cfg.clock_only:
+                total = CLOCK_ONLY_STEPS
             else:
                 total = max(1, (cfg.epochs or DEFAULT_EPOCHS) * stream.batches_per_epoch // cfg.n_critic)
             runner = StepRunner(gan, objective, optimizers=optimizers, groups=groups, precision=precision,
@@ -222,8 +227,8 @@ class Trainer:
             self.model, self.dataset, self.ema = gan, dataset, ema  # for callers of the API
             samples = FixedSamples(gan, dataset, cfg.sample_count, seed=cfg.seed, ema=ema,
                                    data_options=cfg.data_options if self.dataset is None else None)
-            reporter = Reporter(run_dir, total_steps=total, start_step=step, enabled=info.is_main,
-                                quiet=cfg.quiet, tensorboard=cfg.tensorboard)
+            reporter = Reporter(run_dir, total_steps=None if cfg.clock_only else total, start_step=step,
+                                enabled=info.is_main, quiet=cfg.quiet, tensorboard=cfg.tensorboard)
             caveat = penalty_caveat(gan, objective)
             if caveat:
                 reporter.message(caveat)
@@ -232,6 +237,7 @@ class Trainer:
             previous_signals = self._install_signals()
             loop = TrainLoop(lambda: self._stop_signal, cfg, run_dir, info, device, gan, runner, stream, ema,
                              samples, reporter, total, precision.name)
+            loop.seconds_before = self._resumed_seconds
             return loop.run(step, resumed_from)
         except OSError as exc:  # a full disk or a read-only folder mid-run: the user's to fix, not a bug
             refusal = file_system_refusal(exc)
@@ -331,6 +337,7 @@ class Trainer:
         if adaptive is not None and isinstance(state.get("augment"), dict):
             adaptive.load_state_dict(state["augment"])
         stream.load_state_dict(state["data"])
+        self._resumed_seconds = float(state.get("train_seconds", 0.0) or 0.0)
         if info.is_main:
             set_rng_state(saved.rng, state.get("rng", {}))
         else:  # only rank 0's generators are saved; the others continue from a derived seed

@@ -29,6 +29,7 @@ from ganzoo.plugin import (
     Objective,
     SharedFakes,
     UsageError,
+    apply_spectral_norm,
     check_image_size,
     discriminator_objective,
     example_convs,
@@ -54,6 +55,8 @@ class DCGAN(GAN):
             earlier one doubles it (ngf; 64 in both references).
         d_channels: discriminator width (ndf); defaults to ``base_channels``.
         dropout: discriminator dropout; defaults to 0.3 at 28x28 (the tutorial) and 0 otherwise.
+        spectral_norm: spectral normalisation of every discriminator layer (Miyato et al. 2018), as in
+            SNGAN; off in both references.
         share_fakes: the generator step reuses the fakes (and latents) of the discriminator step
             just before it, as the TensorFlow tutorial and the PyTorch example do: one generator
             forward pass per step instead of two. ``False`` draws fresh latents for each step.
@@ -63,7 +66,7 @@ class DCGAN(GAN):
 
     def __init__(self, image_size: int = 28, channels: int | None = None, latent_dim: int = 100,
                  base_channels: int = 64, d_channels: int | None = None,
-                 dropout: float | None = None, share_fakes: bool = True) -> None:
+                 dropout: float | None = None, share_fakes: bool = True, spectral_norm: bool = False) -> None:
         check_image_size("dcgan", image_size)
         channels = (1 if image_size == 28 else 3) if channels is None else channels
         d_channels = base_channels if d_channels is None else d_channels
@@ -76,7 +79,7 @@ class DCGAN(GAN):
             raise UsageError(f"dcgan option dropout must be in [0, 1), got {dropout}")
         super().__init__(dict(image_size=image_size, channels=channels, latent_dim=latent_dim,
                               base_channels=base_channels, d_channels=d_channels, dropout=dropout,
-                              share_fakes=share_fakes))
+                              share_fakes=share_fakes, spectral_norm=bool(spectral_norm)))
         self.latent_dim = latent_dim
         self.image_shape = (channels, image_size, image_size)
         if image_size == 28:  # the tutorial: dropout after both activations, a dense score
@@ -91,6 +94,8 @@ class DCGAN(GAN):
             self.discriminator = nn.Sequential(*convs, nn.Conv2d(depth, 1, 4, stride=1, padding=0, bias=False),
                                                nn.Flatten())
             self.apply(init_like_dcgan_paper)
+        if spectral_norm:
+            apply_spectral_norm(self.discriminator)  # after init: it normalises the initialised weights
         # Batch statistics make a sample's score depend on the rest of its batch; without them
         # real and fake images can share one forward pass.
         self._joint_d_pass = not has_batch_norm(self.discriminator)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -96,10 +95,3 @@ def init_like_sngan(module: nn.Module) -> None:
             nn.init.xavier_uniform_(child.weight, gain=math.sqrt(2.0) if residual else 1.0)
             if child.bias is not None:
                 nn.init.zeros_(child.bias)
-
-
-def apply_spectral_norm(module: nn.Module) -> None:
-    """Spectral normalisation of every convolution, linear layer and embedding in ``module``."""
-    for child in list(module.modules()):
-        if isinstance(child, (nn.Conv2d, nn.Linear, nn.Embedding)):
-            torch.nn.utils.parametrizations.spectral_norm(child)

@@ -27,11 +27,12 @@ from ganzoo.plugin import (
     Objective,
     SharedFakes,
     UsageError,
+    apply_spectral_norm,
     discriminator_objective,
     generator_adversarial,
     score_together,
 )
-from ganzoo_sngan.blocks import ClassBatchNorm, DownBlock, UpBlock, apply_spectral_norm, init_like_sngan
+from ganzoo_sngan.blocks import ClassBatchNorm, DownBlock, UpBlock, init_like_sngan
 
 #: image side -> (side of the generator's first map, generator up blocks, discriminator down blocks, plain blocks)
 LAYOUTS: dict[int, tuple[int, int, int, int]] = {28: (7, 2, 2, 2), 32: (4, 3, 2, 2), 64: (4, 4, 4, 1)}

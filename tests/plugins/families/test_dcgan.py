@@ -38,7 +38,7 @@ def test_shapes_tiny(size, channels):
 def test_default_28_is_the_tensorflow_tutorial():
     model = ganzoo.create_model("dcgan")
     assert model.config == {"image_size": 28, "channels": 1, "latent_dim": 100, "base_channels": 64,
-                            "d_channels": 64, "dropout": 0.3, "share_fakes": True}
+                            "d_channels": 64, "dropout": 0.3, "share_fakes": True, "spectral_norm": False}
     images = model.generate(torch.randn(2, 100))
     assert images.shape == (2, 1, 28, 28)
     assert model.discriminate(images).shape == (2,)
@@ -188,3 +188,20 @@ def test_training_smoke(size):
         assert torch.isfinite(d_loss) and torch.isfinite(g_loss)
         assert all(torch.isfinite(torch.tensor(v)) for v in {**d_logs, **g_logs}.values())
     assert any(not torch.equal(a, b) for a, b in zip(before, model.generator.parameters()))
+
+
+@pytest.mark.parametrize("image_size", [28, 32])
+def test_spectral_norm_bounds_every_discriminator_layer(image_size):
+    """spectral_norm=True parametrises each of D's weights so that its largest singular value is ~1."""
+    torch.manual_seed(0)
+    model = ganzoo.create_model("dcgan", image_size=image_size, base_channels=8, latent_dim=8, spectral_norm=True)
+    layers = [m for m in model.discriminator.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert layers and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
+    assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in model.generator.modules())
+    images = torch.randn(4, model.image_shape[0], image_size, image_size)
+    model.train()
+    for _ in range(30):  # power iterations run in training forward passes
+        model.discriminate(images)
+    for layer in layers:
+        weight = layer.weight.detach().reshape(layer.weight.shape[0], -1)
+        assert torch.linalg.matrix_norm(weight, ord=2) == pytest.approx(1.0, abs=0.05)
