@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 
+from ganzoo import devices
 from ganzoo.data import build_dataset
 from ganzoo.losses import build_objective
 from ganzoo.models import build_model
@@ -50,20 +51,16 @@ FAMILIES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "wgan-gp": ("fashion-mnist", {}, {}),
     "sngan": ("fashion-mnist", {}, {"image_size": 28, "g_channels": 128, "d_channels": 128}),
     "sngan-projection": ("fashion-mnist", {}, {"image_size": 28, "g_channels": 128, "d_channels": 128}),
-    "pix2pix": ("edges2fashion", {}, {}),
-    "cyclegan": ("fashion-domains", {}, {}),
+    # the zoo models' 28x28 settings (the families' defaults are 256x256 and 3 channels)
+    "pix2pix": ("edges2fashion", {}, {"image_size": 28, "in_channels": 1, "channels": 1, "base_channels": 32,
+                                      "depth": 4, "d_channels": 32, "d_layers": 1}),
+    "cyclegan": ("fashion-domains", {}, {"image_size": 28, "channels": 1, "base_channels": 16, "n_blocks": 3,
+                                         "n_downsample": 2, "d_channels": 32, "d_layers": 2}),
 }
 
 
 def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return devices.cpu_name() or platform.processor() or platform.machine()
 
 
 def fill_from_data(arch: str, dataset: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -72,10 +69,10 @@ def fill_from_data(arch: str, dataset: Any, options: dict[str, Any]) -> dict[str
     info = getattr(dataset, "info", None)
     if arch in ("cgan", "sngan-projection"):
         options.setdefault("num_classes", getattr(info, "num_classes", 10))
-    if arch in ("pix2pix", "cyclegan"):
+    if arch == "pix2pix":
         options.setdefault("in_channels", 1)
-        if getattr(info, "domains", None):
-            options.setdefault("domains", info.domains)
+    if arch in ("pix2pix", "cyclegan") and getattr(info, "domains", None):
+        options.setdefault("domains", info.domains)
     return options
 
 

@@ -42,6 +42,7 @@ import torch
 from torch import Tensor, nn
 
 import ganzoo
+from ganzoo import devices
 from ganzoo.data import build_dataset
 from ganzoo.devices import resolve_precision, select_device, use_channels_last
 from ganzoo.train import TrainConfig, train
@@ -268,14 +269,7 @@ def wait_for_idle(limit: float, threshold: float = 0.2, sample: float = 2.0) -> 
 
 
 def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return devices.cpu_name() or platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -190,3 +190,15 @@ def set_cpu_threads(local_world_size: int) -> None:
     """Share the CPU cores between the processes of one machine (unless OMP_NUM_THREADS says)."""
     if local_world_size > 1 and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world_size))
+
+
+def cpu_name() -> str | None:
+    """The processor's model name (Linux's /proc/cpuinfo), which a CPU timing means nothing without."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None

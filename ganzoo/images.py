@@ -184,14 +184,15 @@ def make_gif(frames: Sequence[str | os.PathLike[str]], path: str | os.PathLike[s
 def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
                     out: str | os.PathLike[str] | None = None, save_dir: str | os.PathLike[str] | None = None,
                     nrow: int | None = None, labels: "torch.Tensor | Sequence[int] | None" = None,
-                    batch_size: int = 256, return_images: bool = True) -> "torch.Tensor | None":
+                    batch_size: int = 256, return_images: bool = True,
+                    truncation: float | None = None) -> "torch.Tensor | None":
     """Sample ``n`` images with a seeded generator; write a grid to ``out`` and/or PNGs to ``save_dir``.
 
     ``labels`` (class-conditional models) are cycled to ``n``. The images are made ``batch_size``
     at a time and each batch goes straight into the grid's uint8 canvas and ``save_dir``, so with
     ``return_images=False`` memory does not grow with ``n`` beyond the latents (``n x
     latent_dim`` floats) and the grid's own pixels. Returns the images in [-1, 1] otherwise.
-    ``seed=None`` draws from torch's global generator.
+    ``seed=None`` draws from torch's global generator; ``truncation=T`` keeps latents in ``[-T, T]``.
 
     >>> sample_to_files(model, 16, seed=1, out="grid.png")   # doctest: +SKIP
     """
@@ -211,7 +212,10 @@ def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
     grid = _Grid(n, *shape, nrow=nrow) if out is not None and len(shape) == 3 and all(shape) else None
     # All noise (and labels) first, in the order model.sample(n) draws them: the images depend
     # neither on batch_size nor on streaming.
-    z = model.sample_latent(n, generator=generator, device="cpu")
+    if truncation is None:
+        z = model.sample_latent(n, generator=generator, device="cpu")
+    else:
+        z = model.sample_latent(n, generator=generator, device="cpu", truncation=truncation)
     num_classes: int = getattr(model, "num_classes", 0)
     if label_tensor is None and num_classes:
         label_tensor = torch.randint(0, num_classes, (n,), generator=generator)

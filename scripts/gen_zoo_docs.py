@@ -66,7 +66,9 @@ def _facts(spec, config: dict) -> list[str]:
             what += f", {len(config['classes'])} classes ({', '.join(config['classes'])})"
     return [
         f"- architecture: `{config['architecture']['name']}` ({config['task']}), {what}",
-        f"- dataset: {spec.metadata.get('dataset', '?')}; trained for {training.get('steps', '?')} steps",
+        f"- dataset: {spec.metadata.get('dataset', '?')}; trained for {training.get('steps', '?')} steps"
+        + (f" ({training['images_seen']:,} images) in {training['train_seconds'] / 60:.0f} minutes"
+           f"{' on ' + training['cpu'] if training.get('cpu') else ''}" if training.get("train_seconds") else ""),
         f"- weights: {config['weights']['dtype']}{', EMA' if config['weights'].get('ema') else ''}, "
         f"{spec.metadata.get('size_bytes', 0) / 2**20:.1f} MB, bundled in plugin `{spec.plugin}`",
         f"- license: {spec.metadata.get('license', 'see the card')}",

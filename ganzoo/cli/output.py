@@ -68,10 +68,19 @@ def check_sample_outputs(output: "str | os.PathLike[str] | None", save_dir: "str
     check_distinct(output, save_dir, SAMPLE_FILES, "-o", "--save-dir")
 
 
+#: The help of ``--truncation`` wherever images are sampled.
+TRUNCATION_HELP = ("Keep every latent value inside [-T, T] (the truncation trick, e.g. 0.5): more typical, "
+                   "less varied images; for models with Gaussian latents (default off).")
+
+
 def write_samples(model: Any, n: int, *, seed: int | None, labels: Any = None,
                   output: "str | os.PathLike[str] | None" = None, save_dir: "str | os.PathLike[str] | None" = None,
-                  nrow: int | None = None) -> None:
+                  nrow: int | None = None, truncation: float | None = None) -> None:
     """Sample ``n`` images batch by batch into the grid and/or ``save_dir`` (all files or none)."""
+    if truncation is not None:  # refused for models without Gaussian latents before any file is staged
+        from ganzoo.models import check_truncation
+
+        truncation = check_truncation(model, truncation)
     from ganzoo.images import sample_to_files
     from ganzoo.outputs import SAMPLE_FILES, staged_folder
 
@@ -81,4 +90,4 @@ def write_samples(model: Any, n: int, *, seed: int | None, labels: Any = None,
             staging = stack.enter_context(staged_folder(save_dir, total=n, replaces=SAMPLE_FILES,
                                                         what="sample images", option="--save-dir"))
         sample_to_files(model, n, seed=seed, out=output, save_dir=staging.path if staging else None, nrow=nrow,
-                        labels=labels, return_images=False)
+                        labels=labels, return_images=False, truncation=truncation)

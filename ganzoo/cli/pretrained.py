@@ -12,7 +12,15 @@ from typing import Any
 
 import click
 
-from ganzoo.cli.output import OVERWRITE_HELP, check_sample_outputs, echo_json, echo_table, human_size, write_samples
+from ganzoo.cli.output import (
+    OVERWRITE_HELP,
+    TRUNCATION_HELP,
+    check_sample_outputs,
+    echo_json,
+    echo_table,
+    human_size,
+    write_samples,
+)
 from ganzoo.errors import UsageError
 from ganzoo.outputs import model_inputs, refuse_inputs
 
@@ -61,12 +69,13 @@ def _where(ctx: click.Context, offline: bool, token: str | None, force_download:
 @click.option("--nrow", type=click.IntRange(1, 1000), default=None, help="Images per grid row [default: ~sqrt(n)].")
 @click.option("--class", "classes", multiple=True,
               help="Class name (any case) or index, repeatable, for class-conditional models [default: every class].")
+@click.option("--truncation", type=float, default=None, metavar="T", help=TRUNCATION_HELP)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: cpu].")
 @hub_options
 @click.pass_context
 def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: Path | None, save_dir: Path | None,
-                   overwrite: bool, nrow: int | None, classes: tuple[str, ...], device: str | None, offline: bool,
-                   token: str | None, force_download: bool) -> None:
+                   overwrite: bool, nrow: int | None, classes: tuple[str, ...], truncation: float | None,
+                   device: str | None, offline: bool, token: str | None, force_download: bool) -> None:
     """Generate new images into a PNG grid (and/or one PNG per image).
 
     A class-conditional model draws one grid row per class, in class order (or in the order of
@@ -79,6 +88,7 @@ def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: 
       ganzoo pretrained cgan-fashion sample                     # 10 rows of 10, one per class
       ganzoo pretrained cgan-fashion sample --class Sneaker -n 16
       ganzoo pretrained cgan-fashion sample --class bag --class 7 -n 8
+      ganzoo pretrained dcgan-fashion sample --truncation 0.5
     """
     if output is None and save_dir is None:
         output = Path("samples.png")
@@ -105,7 +115,8 @@ def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: 
         if nrow is None and (len(names) > 1 or n is None):  # -n images of one class fill a square grid
             nrow = per_row
         n = labels.numel()
-    write_samples(model.model, n, seed=seed, labels=labels, output=output, save_dir=save_dir, nrow=nrow)
+    write_samples(model.model, n, seed=seed, labels=labels, output=output, save_dir=save_dir, nrow=nrow,
+                  truncation=truncation)
     if output is not None:
         click.echo(f"wrote {output} ({n} images from {model.name}, {model.source})")
     if save_dir is not None:
@@ -310,9 +321,11 @@ def download_command(ctx: click.Context, offline: bool, token: str | None, force
 @click.option("--reference", default=None, help="Reference for --metrics [default: the training dataset's test split].")
 @click.option("--feature", default=None,
               help="Feature extractor for --metrics [default: the dataset's own (fmnist-cnn for Fashion-MNIST)].")
+@click.option("--truncations", default=None, metavar="T1,T2",
+              help="Also record --metrics at these truncation bounds (e.g. 1.0,0.5), beside the untruncated ones.")
 def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: str | None, dtype: str,
                    discriminator: bool, name: str | None, overwrite: bool, metrics: str | None,
-                   eval_samples: int, reference: str | None, feature: str | None) -> None:
+                   eval_samples: int, reference: str | None, feature: str | None, truncations: str | None) -> None:
     """Turn a training run into a checkpoint folder (config, safetensors, card, samples).
 
     The folder is what 'ganzoo push' uploads and what 'ganzoo pretrained FOLDER' loads.
@@ -322,18 +335,32 @@ def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: s
       ganzoo export runs/dcgan OUT/dcgan-fashion --dtype float16 --name dcgan-fashion
       ganzoo export runs/dcgan OUT/dcgan-fashion --metrics fid,kid,is,pr --eval-samples 10000
       ganzoo export runs/pix2pix OUT/pix2pix --metrics l1,fid,class-accuracy
+      ganzoo export runs/sngan OUT/sngan --metrics fid,pr --truncations 1.0,0.5
       ganzoo pretrained OUT/dcgan-fashion sample
     """
     from ganzoo.publish.export import export_run
 
     evaluation = None
+    if truncations and not metrics:
+        raise UsageError("--truncations scores --metrics at those bounds; add --metrics (e.g. fid,pr)")
     if metrics:
-        evaluation = {"metrics": metrics, "num_samples": eval_samples, "reference": reference, "feature": feature}
+        evaluation = {"metrics": metrics, "num_samples": eval_samples, "reference": reference, "feature": feature,
+                      "truncations": _truncations(truncations)}
     folder = export_run(run_dir, out_dir, ema=ema, checkpoint=checkpoint, dtype=dtype,
                         include_discriminator=discriminator, name=name, overwrite=overwrite,
                         evaluation=evaluation)
     files = sorted(p.name for p in folder.iterdir())
     click.echo(f"exported {run_dir} -> {folder} ({', '.join(files)})")
+
+
+def _truncations(text: str | None) -> list[float]:
+    """``"1.0,0.5"`` -> ``[1.0, 0.5]``; each bound is checked again against the model."""
+    if not text:
+        return []
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--truncations takes numbers separated by commas, like 1.0,0.5; got {text!r}") from None
 
 
 @click.command("push")

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ganzoo.cli.output import OVERWRITE_HELP, check_sample_outputs, write_samples
+from ganzoo.cli.output import OVERWRITE_HELP, TRUNCATION_HELP, check_sample_outputs, write_samples
 from ganzoo.outputs import model_inputs
 
 
@@ -29,10 +29,11 @@ from ganzoo.outputs import model_inputs
 @click.option("--checkpoint", help="Which checkpoint: step_00000200, 200 or a folder (default: the latest).")
 @click.option("--label", "labels", multiple=True,
               help="Class to draw (index or name; repeatable, cycled) for class-conditional models.")
+@click.option("--truncation", type=float, default=None, metavar="T", help=TRUNCATION_HELP)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: str | None, overwrite: bool,
                    nrow: int | None, ema: bool | None, checkpoint: str | None, labels: tuple[str, ...],
-                   device: str) -> None:
+                   truncation: float | None, device: str) -> None:
     """Sample images from the run in RUN_DIR (its latest checkpoint by default).
 
     \b
@@ -41,6 +42,7 @@ def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: s
       ganzoo sample runs/x -n 16 --seed 3 -o grid.png --nrow 4
       ganzoo sample runs/x --no-ema --checkpoint step_00000200 --save-dir out/
       ganzoo sample runs/cgan --label Sneaker --label 3
+      ganzoo sample runs/x --truncation 0.5
     """
     if out is None and save_dir is None:
         out = "samples.png"
@@ -53,7 +55,8 @@ def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: s
     opened = open_model(name, ema=ema, checkpoint=checkpoint, device=device)
     model, config = opened.model, opened.config
     label_ids = _label_ids(labels, model, config) if labels else None
-    write_samples(model, n, seed=seed, labels=label_ids, output=out, save_dir=save_dir, nrow=nrow)
+    write_samples(model, n, seed=seed, labels=label_ids, output=out, save_dir=save_dir, nrow=nrow,
+                  truncation=truncation)
     loaded = config["loaded"]
     wrote = " and ".join(p for p in (out, f"{save_dir}/" if save_dir else None) if p)
     click.echo(f"wrote {n} samples to {wrote} (step {loaded['step']}{', EMA' if loaded['ema'] else ''})")

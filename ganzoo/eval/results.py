@@ -92,9 +92,12 @@ def checkpoint_metrics(results: EvalResults) -> list[dict[str, Any]]:
         dataset, split = reference.get("path"), None
     extractor = prov.get("extractor") or {}
     rows = []
+    truncation = prov.get("truncation")
     for value in results.values:
         row: dict[str, Any] = {
-            "name": value.name,
+            # a truncated score is another number than the plain one, so it gets a name of its own
+            "name": value.name if truncation is None else f"{value.name}@truncation={truncation:g}",
+            "truncation": truncation,
             "value": _significant(value.value),
             "split": split,
             "dataset": dataset,

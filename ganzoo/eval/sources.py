@@ -254,6 +254,8 @@ def resolve_target(target: Any, *, size: int, channels: int, device: torch.devic
     ``truncation`` applies to models only (images have no latents to truncate).
     """
     if isinstance(target, Tensor):
+        if truncation is not None:
+            raise UsageError("--truncation applies to models, which sample latents; images have none to truncate")
         return tensor_source(target)
     if loaded is None:
         loaded = load_target(target, device=device, offline=offline)

@@ -78,7 +78,7 @@ images = model.sample(16, seed=0)   # tensor [16, {{ channels }}, {{ height }}, 
 {% endif %}
 ## Training
 
-{% if dataset %}Trained on **{{ dataset }}**{% if steps %} for {{ steps }} steps{% endif %}.{% else %}Training data not recorded.{% endif %}
+{% if dataset %}Trained on **{{ dataset }}**{% if steps %} for {{ steps }} steps{% endif %}{% if cost %} ({{ cost }}){% endif %}.{% else %}Training data not recorded.{% endif %}
 {% if command %}
 ```bash
 {{ command }}
@@ -179,6 +179,7 @@ def build_card(
         classes=", ".join(parsed.classes or []),
         dataset=dataset,
         steps=training.get("steps"),
+        cost=_training_cost(training),
         command=training.get("command"),
         metrics=[
             {"name": m.get("name"), "value": m.get("value"), "details": _metric_details(m)}
@@ -237,6 +238,15 @@ def _summary(config: CheckpointConfig, dataset: str | None) -> str:
         return (f"A `{architecture}` GAN translating {a} images into {b} images{' and back' if both else ''} "
                 f"({shape}){f', trained on {dataset}' if dataset else ''}, made with ganzoo.")
     return f"A `{architecture}` GAN generating {shape} images{f' like {dataset}' if dataset else ''}, made with ganzoo."
+
+
+def _training_cost(training: Mapping[str, Any]) -> str | None:
+    """``"614,400 images in 14.8 minutes on <CPU>"`` when the checkpoint counted them."""
+    seconds, images = training.get("train_seconds"), training.get("images_seen")
+    if not isinstance(seconds, (int, float)) or not isinstance(images, int):
+        return None
+    where = f" on {training['cpu']}" if training.get("cpu") else ""
+    return f"{images:,} images in {seconds / 60:.1f} minutes{where}"
 
 
 def _metric_details(metric: Mapping[str, Any]) -> str:

@@ -132,8 +132,13 @@ class PretrainedGAN(
 
     @torch.no_grad()
     def sample(self, n: int = 64, *, seed: int | None = None,
-               labels: Sequence[str | int] | torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1]; the same seed gives the same images on any machine's CPU."""
+               labels: Sequence[str | int] | torch.Tensor | None = None,
+               truncation: float | None = None) -> torch.Tensor:
+        """``n`` images in [-1, 1]; the same seed gives the same images on any machine's CPU.
+
+        ``truncation=T`` keeps each latent value inside ``[-T, T]`` (BigGAN's truncation trick):
+        lower T, more typical and less varied images. Refused for image-to-image models.
+        """
         if is_translator(self.model):
             raise UsageError(f"{self.name or 'this model'} is image-to-image: it needs input images; use "
                              f"model.translate(images) or 'ganzoo translate {self.name or 'NAME'} INPUT -o OUT'")
@@ -145,7 +150,7 @@ class PretrainedGAN(
             label_tensor = labels if isinstance(labels, torch.Tensor) else self.labels_for(labels)
             if label_tensor.numel() != n:
                 label_tensor = label_tensor.repeat_interleave(-(-n // label_tensor.numel()))[:n]
-        return self.model.sample(n, labels=label_tensor, generator=generator).float().cpu()
+        return self.model.sample(n, labels=label_tensor, generator=generator, truncation=truncation).float().cpu()
 
     # -- ModelHubMixin integration -------------------------------------------------------------
     def _save_pretrained(self, save_directory: Path) -> None:

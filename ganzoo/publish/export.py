@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ganzoo.devices import cpu_name
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.hub.checkpoint import checkpoint_config
 from ganzoo.hub.config import DatasetRecord
@@ -41,7 +42,13 @@ def _training_facts(run_config: dict[str, Any], state: dict[str, Any]) -> dict[s
         "optimizer": run_config.get("optimizer"),
         "precision": run_config.get("precision"),
         "ganzoo_version": run_config.get("ganzoo_version"),
+        # what training cost, as the checkpoint counted it (absent from runs before --max-minutes)
+        "train_seconds": state.get("train_seconds"),
+        "images_seen": state.get("images_seen"),
+        "device": run_config.get("device"),
+        "cpu": cpu_name() if str(run_config.get("device") or "cpu").startswith("cpu") else None,
     }
+
 
 
 def _evaluate(model: Any, dataset: DatasetRecord | None, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,14 +77,18 @@ def _evaluate(model: Any, dataset: DatasetRecord | None, evaluation: dict[str, A
     reference = evaluation.get("reference") or (f"{dataset_name}:test" if dataset_name else None)
     if reference is None:
         raise UsageError("the run does not name its dataset; pass --reference DATASET:SPLIT or an image folder")
-    results = evaluate(
-        model,
-        metrics=evaluation["metrics"],
-        num_samples=int(evaluation.get("num_samples") or 10_000),
-        reference=reference,
-        feature=evaluation.get("feature") or None,  # None: the reference dataset's own extractor
-    )
-    return checkpoint_metrics(results)
+    rows: list[dict[str, Any]] = []
+    for truncation in [None, *(evaluation.get("truncations") or [])]:  # untruncated first: what cards lead with
+        results = evaluate(
+            model,
+            metrics=evaluation["metrics"],
+            num_samples=int(evaluation.get("num_samples") or 10_000),
+            reference=reference,
+            feature=evaluation.get("feature") or None,  # None: the reference dataset's own extractor
+            truncation=truncation,
+        )
+        rows += checkpoint_metrics(results)
+    return rows
 
 
 def _is_zoo_name(name: str) -> bool:

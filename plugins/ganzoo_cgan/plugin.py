@@ -45,8 +45,8 @@ def register_pretrained(register: Register) -> None:
             "trained_with": "scripts/train_cgan_fashion.sh",
             # Checked on every load; the training script prints new ones after a re-run.
             "files": {
-                "config.json": "79a30a55cb393b674f4e27e8363f3a5edb106bfc472ff9c1fb67943964d50630",
-                "generator.safetensors": "27964f0ff7102689e7481a9d79a8cf24d56be10a46cc1d88c3f08513c9c6a2d2",
+                "config.json": "66df0c0c305d0b1d840abbbba20de622a34f8b168b1c731a3c1106e7c182bdf6",
+                "generator.safetensors": "6c3af17bc966b445425c78a45faed3acc6cce7220dd8c03d75b95feeb6d27fdd",
             },
         },
     )

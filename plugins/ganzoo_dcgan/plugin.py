@@ -27,9 +27,11 @@ def register_pretrained(register: Register) -> None:
     register(
         "dcgan-fashion",
         "ganzoo_dcgan.pretrained:DCGAN_FASHION",
-        summary="DCGAN trained on Fashion-MNIST: 28x28 garments (TensorFlow tutorial layout, EMA)",
+        summary="DCGAN trained on Fashion-MNIST: 28x28 garments (TensorFlow tutorial layout, EMA with standing "
+                "statistics)",
         tags=["unconditional", "fashion-mnist", "bundled"],
         metadata={
+            "task": "unconditional",
             "architecture": "dcgan",
             "dataset": "fashion-mnist",
             "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
@@ -37,8 +39,8 @@ def register_pretrained(register: Register) -> None:
             "trained_with": "scripts/train_dcgan_fashion.sh",
             # Checked on every load; scripts/train_dcgan_fashion.sh prints new ones after a re-run.
             "files": {
-                "config.json": "8f77bc6f6be4c9d554812cdd83ea27034d2b9404e4ee9cdbffed48cdb84a6255",
-                "generator.safetensors": "eb83d127b91f75d74f638619e04f28b9ad87881ad8b6ebfe6afd77c4bbe9bdca",
+                "config.json": "e037e9c2725af3c1709307537c2dedf8e3a60ec0f1f87e55694df439d6b76844",
+                "generator.safetensors": "086c3754c019909fcf87adbac84104b1cacab30c1c81d6424a524916ebe05e1e",
             },
         },
     )

@@ -44,3 +44,46 @@ def register_architectures(register: Register) -> None:
             "test_kwargs": {"num_classes": 3, "g_channels": 8, "d_channels": 8, "latent_dim": 8},
         },
     )
+
+
+@hookimpl
+def register_pretrained(register: Register) -> None:
+    register(
+        "sngan-fashion",
+        "ganzoo_sngan.pretrained:SNGAN_FASHION",
+        summary="SNGAN on Fashion-MNIST: 28x28 garments from a ResNet generator (DiffAugment, EMA with standing "
+                "statistics)",
+        tags=["unconditional", "fashion-mnist", "bundled", "resnet"],
+        metadata={
+            "architecture": "sngan",
+            "dataset": "fashion-mnist",
+            "task": "unconditional",
+            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
+            "size_bytes": 1_128_514,
+            "trained_with": "scripts/train_sngan_fashion.sh",
+            # Checked on every load; the training script prints new ones after a re-run.
+            "files": {
+                "config.json": "6f8a1f4bca9e1d614f83057b25dde87ccf79240c5f87f8b73052336bf8f201a8",
+                "generator.safetensors": "01446165fb70e6b69438c99e6672dd900e8620d255f8fb9f7feb36101c47f691",
+            },
+        },
+    )
+    register(
+        "sngan-projection-fashion",
+        "ganzoo_sngan.pretrained:SNGAN_PROJECTION_FASHION",
+        summary="SNGAN-projection on Fashion-MNIST: 28x28 garments of the class you ask for (conditional batch "
+                "norm, projection discriminator, DiffAugment, EMA with standing statistics)",
+        tags=["class-conditional", "fashion-mnist", "bundled", "resnet"],
+        metadata={
+            "architecture": "sngan-projection",
+            "dataset": "fashion-mnist",
+            "task": "class-conditional",
+            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
+            "size_bytes": 1_137_762,
+            "trained_with": "scripts/train_sngan_fashion.sh",
+            "files": {
+                "config.json": "8431f9c13282d0e38c78d63d3bf0886a2e3396592b47d473300c4d6998571629",
+                "generator.safetensors": "172a742a7055430098c426d271ee78106f3dfdfe48920fbfd124991f7cc2001d",
+            },
+        },
+    )

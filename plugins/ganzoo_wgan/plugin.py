@@ -48,8 +48,8 @@ def register_pretrained(register: Register) -> None:
             "trained_with": "scripts/train_wgan_gp_fashion.sh",
             # Checked on every load; the training script prints new ones after a re-run.
             "files": {
-                "config.json": "fdca02e3ee1e99bfeef56cb42c6a9101bfbbc40cbdf4e8ce6fcf638c722bb6fa",
-                "generator.safetensors": "5c1194ce0e2873d7af2976376998e700c0d1df4f273847a150fd7994a4212f9b",
+                "config.json": "2cce60aa008f253fd42c575947a776c1a1d4d4d76deef512205d20fc4b79dc10",
+                "generator.safetensors": "6831728f4a6cc30c892e7571462bc5e85168001a561e8c038cc9f8c3a65ffe70",
             },
         },
     )

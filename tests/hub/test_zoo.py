@@ -23,7 +23,8 @@ from ganzoo.eval.classes import class_agreement
 from ganzoo.hub.checkpoint import sha256_file
 from ganzoo.plugins import get_registry
 
-ZOO = ["dcgan-fashion", "cgan-fashion", "wgan-gp-fashion", "pix2pix-edges2fashion", "cyclegan-sneaker2boot"]
+ZOO = ["dcgan-fashion", "cgan-fashion", "wgan-gp-fashion", "sngan-fashion", "sngan-projection-fashion",
+       "pix2pix-edges2fashion", "cyclegan-sneaker2boot"]
 SNEAKER, ANKLE_BOOT = 7, 9
 
 
@@ -129,3 +130,19 @@ def test_wgan_gp_fashion_draws_varied_garments():
     assert (counts > 0).sum() >= 8, counts  # no mode collapse: most garment kinds appear
     noise = torch.rand(500, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     assert images.std(dim=0).mean() > 0.1 and not torch.allclose(images.mean(), noise.mean(), atol=0.05)
+
+
+@pytest.mark.parametrize("name", ["dcgan-fashion", "sngan-fashion"])
+def test_unconditional_models_draw_every_kind_of_garment(name):
+    images = ganzoo.load_pretrained(name).sample(1000, seed=0)
+    from ganzoo.eval.classes import predict_classes
+
+    counts = torch.bincount(predict_classes(images), minlength=10)
+    assert (counts >= 20).sum() >= 9, counts  # no mode collapse: nearly every class, each at least 2%
+
+
+def test_sngan_projection_fashion_draws_the_class_it_is_asked_for():
+    model = ganzoo.load_pretrained("sngan-projection-fashion")
+    labels = torch.arange(10).repeat_interleave(100)
+    agreement = class_agreement(model.sample(1000, seed=0, labels=labels), labels)
+    assert agreement.accuracy >= 0.8, agreement.per_class

@@ -58,7 +58,7 @@ def test_the_api_is_torch_free_at_import_and_versioned():
     code = "import sys, ganzoo.plugin as p; assert 'torch' not in sys.modules; print(p.API_VERSION)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "1.0" == api.API_VERSION
+    assert proc.stdout.strip() == "1.1" == api.API_VERSION
 
 
 @pytest.mark.parametrize("name", sorted(api.__all__))
