@@ -30,6 +30,8 @@ from typing import Any
 
 import torch
 
+from ganzoo import devices
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
@@ -40,13 +42,7 @@ RESULTS = HERE / "results"
 
 
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(errors="ignore").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return devices.cpu_name() or platform.processor() or platform.machine()
 
 
 def cpu_features() -> list[str]:

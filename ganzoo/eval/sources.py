@@ -253,16 +253,14 @@ def resolve_target(target: Any, *, size: int, channels: int, device: torch.devic
     ``loaded`` is the model :func:`load_target` already loaded from ``target``, if any;
     ``truncation`` applies to models only (images have no latents to truncate).
     """
-    if isinstance(target, Tensor):
-        if truncation is not None:
-            raise UsageError("--truncation applies to models, which sample latents; images have none to truncate")
-        return tensor_source(target)
     if loaded is None:
-        loaded = load_target(target, device=device, offline=offline)
+        loaded = load_target(target, device=device, offline=offline)  # None for images, tensors included
     if loaded is not None:
         return generator_source(loaded.model.to(device), loaded.description, truncation=truncation)
     if truncation is not None:
         raise UsageError("--truncation applies to models, which sample latents; images have none to truncate")
+    if isinstance(target, Tensor):
+        return tensor_source(target)
     text = str(target)
     path = Path(text).expanduser()
     if path.is_dir():

@@ -83,7 +83,7 @@ class TrainLoop:
                  "ema_updates": self.ema.updates if self.ema else 0, "precision": self.precision,
                  "world_size": self.info.world_size, "time": time.time(),
                  "train_seconds": round(self.train_seconds(), 3),
-                 "images_seen": step * self.cfg.batch_size * self.cfg.n_critic * self.info.world_size,
+                 "images_seen": self.images_seen(step),
                  "augment": adaptive.state_dict() if adaptive is not None else None}
         try:
             path = ckpt.save_checkpoint(self.run_dir, step, model=self.gan.state_dict(),
@@ -105,6 +105,10 @@ class TrainLoop:
         """Wall seconds spent in the step loop over every leg of the run (resumes included)."""
         return self.seconds_before + time.monotonic() - self.started
 
+    def images_seen(self, step: int) -> int:
+        """Real images the discriminator has seen by ``step``, over every process."""
+        return step * self.cfg.batch_size * self.cfg.n_critic * self.info.world_size
+
     def out_of_time(self) -> bool:
         """True once this leg has spent ``--max-minutes`` (each leg gets the budget afresh)."""
         return bool(self.cfg.max_minutes) and time.monotonic() - self.started >= 60.0 * self.cfg.max_minutes
@@ -121,7 +125,7 @@ class TrainLoop:
         if resumed_from is not None and self.info.is_main:  # kept even when this leg does not evaluate
             self.best = _saved_best(resumed_from, self._eval_label() if cfg.eval_every else None)
             self.last_checkpoint = resumed_from  # not ``latest`` when that one was unreadable
-        images_per_step = cfg.batch_size * cfg.n_critic * self.info.world_size
+        images_per_step = self.images_seen(1)
         window = MetricWindow()
         saved_step, sampled_step = (step if resumed_from is not None else -1), -1
         while step < self.total:
@@ -286,7 +290,7 @@ class TrainLoop:
         if augment:
             record["augment_p"] = round(augment.p, 4)
         record["images_per_s"] = round(window.images_per_second(), 1)
-        record["images_seen"] = step * self.cfg.batch_size * self.cfg.n_critic * self.info.world_size
+        record["images_seen"] = self.images_seen(step)
         record["train_s"] = round(self.train_seconds(), 2)
         record["time"] = round(time.time(), 3)
         self.last_metrics = record
