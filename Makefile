@@ -9,7 +9,7 @@ STAMP := $(VENV)/.ganzoo-installed
 FMNIST_DIR := /usr/share/datasets/fashion-mnist
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint install data bench clean help
+.PHONY: demo test lint install data browser bench clean help
 
 help:
 	@echo "make demo    set up, then sample a grid from the bundled pretrained DCGAN"
@@ -36,11 +36,22 @@ data:
 	  fi; \
 	fi
 
+# The browser tests of the web demo drive Debian's chromium through Playwright (no browser download).
+browser:
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "chromium not found: the browser tests will be skipped ('sudo apt-get install chromium' runs them)"; \
+	  fi; \
+	fi
+
 demo: install data
 	$(BIN)/ganzoo list
 	$(BIN)/ganzoo pretrained dcgan-fashion sample -o samples.png --overwrite
 
-test: install data lint
+test: install data browser lint
 	HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # ruff (rules and line length in pyproject.toml) and mypy (strict for ganzoo/, checked for plugins/).

@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Steps per model (what the bundled models were trained for; the cards record the commands).
-declare -A STEPS=([sngan-projection]=${PROJECTION_STEPS:-4500} [sngan]=${SNGAN_STEPS:-3000})
+declare -A STEPS=([sngan-projection]=${PROJECTION_STEPS:-4500} [sngan]=${SNGAN_STEPS:-4500})
 WIDTH=(--set image_size=28 --set g_channels=64 --set d_channels=64)
 RECIPE=(--loss non-saturating --lr-g 2e-4 --lr-d 2e-4 --betas 0.5,0.999 --ema-decay 0.999 --seed 0 --checkpoint-every 500 --log-every 50 --quiet)
 for model in ${MODELS:-sngan-projection sngan}; do

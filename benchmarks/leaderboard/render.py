@@ -71,10 +71,21 @@ def cell(summary: tuple[float, float | None] | None, fmt: str) -> str:
 
 
 def cost(records: list[dict[str, Any]]) -> tuple[str, str, str]:
-    """Training images per second, images seen and minutes (means over seeds)."""
+    """Training images per second, images seen and minutes (means over seeds).
+
+    Speed and minutes come from the wall-budget seeds alone: a seed given a step budget on
+    another CPU (``run.py --steps``) trained as many images, at that CPU's speed.
+    """
+    timed = [r for r in records if "budget_steps" not in r] or records
     seen = statistics.fmean(r["images_seen"] for r in records)
-    seconds = statistics.fmean(r["train_seconds"] for r in records)
-    return f"{seen / seconds:,.0f}", f"{seen / 1000:,.0f}k", f"{seconds / 60:.1f}"
+    seconds = statistics.fmean(r["train_seconds"] for r in timed)
+    rate = statistics.fmean(r["images_seen"] for r in timed) / seconds
+    return f"{rate:,.0f}", f"{seen / 1000:,.0f}k", f"{seconds / 60:.1f}"
+
+
+def seeds_cell(records: list[dict[str, Any]]) -> str:
+    """How many seeds, with a dagger when some ran on a step budget (see the commands)."""
+    return f"{len(records)}{'†' if any('budget_steps' in r for r in records) else ''}"
 
 
 def table(spec: rows.Table, results: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -89,7 +100,7 @@ def table(spec: rows.Table, results: dict[str, list[dict[str, Any]]]) -> list[st
             out.append(f"| {line.label} | " + " | ".join(["not run yet"] + [""] * (len(head) - 2)) + " |")
             continue
         scores = [cell(summarise(records, line.variant, key), fmt) for key, _, fmt, _ in columns]
-        out.append(f"| {line.label} | " + " | ".join([*scores, *cost(records), str(len(records))]) + " |")
+        out.append(f"| {line.label} | " + " | ".join([*scores, *cost(records), seeds_cell(records)]) + " |")
     return [*out, ""]
 
 
@@ -187,7 +198,12 @@ def commands(results: dict[str, list[dict[str, Any]]]) -> list[str]:
            "`python benchmarks/leaderboard/run.py && python benchmarks/leaderboard/render.py`.", ""]
     for run in rows.RUNS:
         for record in results.get(run.id, []):
-            out.append(f"- `{run.id}` seed {record['seed']}: `{record['command']}`")
+            where = ""
+            if "budget_steps" in record:
+                where = (f" († on {record['cpu']}, {', '.join(record['cpu_features']) or 'no AMX'}: "
+                         f"{record['budget_steps']} steps, what the first seed reached in its wall budget; "
+                         f"{record['train_seconds'] / 60:.1f} min there)")
+            out.append(f"- `{run.id}` seed {record['seed']}{where}: `{record['command']}`")
         if run.note:
             out.append(f"  ({run.note})")
     return [*out, ""]

@@ -61,9 +61,10 @@ def commit() -> str:
         return "unknown"
 
 
-def train(run: rows.Run, seed: int, out: Path, minutes: float) -> tuple[list[str], dict[str, Any]]:
+def train(run: rows.Run, seed: int, out: Path, minutes: float,
+          steps: int | None = None) -> tuple[list[str], dict[str, Any]]:
     """Run the training command; return it and what the run cost."""
-    command = rows.train_command(run, seed, str(out.relative_to(ROOT)), minutes)
+    command = rows.train_command(run, seed, str(out.relative_to(ROOT)), minutes, steps)
     argv = ([sys.executable, *command[1:]] if run.textbook else
             [str(Path(sys.executable).with_name("ganzoo")), *command[1:], "--quiet", "--overwrite"])
     load_before = os.getloadavg()[0]
@@ -119,15 +120,16 @@ def score(run: rows.Run, out: Path, variant: str, samples: int = rows.EVAL_SAMPL
 
 
 def run_one(run: rows.Run, seed: int, minutes: float, *, rescore: bool, samples: int = rows.EVAL_SAMPLES,
-            results: Path = RESULTS) -> Path:
+            results: Path = RESULTS, steps: int | None = None) -> Path:
     out = ROOT / "runs" / "leaderboard" / f"{run.id}-s{seed}"
     result_path = results / f"{run.id}-s{seed}.json"
     if rescore and result_path.is_file():
         record = json.loads(result_path.read_text())
     else:
         started = time.monotonic()
-        command, facts = train(run, seed, out, minutes)
-        record = {"run": run.id, "seed": seed, "command": " ".join(command), "budget_minutes": minutes,
+        command, facts = train(run, seed, out, minutes, steps)
+        budget = {"budget_minutes": minutes} if steps is None else {"budget_steps": steps}
+        record = {"run": run.id, "seed": seed, "command": " ".join(command), **budget,
                   "cpu": cpu_name(), "cpu_features": cpu_features(), "cores": os.cpu_count(),
                   "torch": torch.__version__, "commit": commit(), **facts,
                   "wall_seconds_with_setup": round(time.monotonic() - started, 1)}
@@ -149,6 +151,9 @@ def main() -> None:
     parser.add_argument("--runs", default="", help="comma-separated run ids (default: all)")
     parser.add_argument("--seeds", default="", help="comma-separated seeds (default: each run's own)")
     parser.add_argument("--minutes", type=float, default=rows.BUDGET_MINUTES)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="a step budget instead of --minutes: for seeds run on another CPU than the seeds "
+                             "before them, the steps those reached in the wall budget (the result records it)")
     parser.add_argument("--force", action="store_true", help="train again even when a result exists")
     parser.add_argument("--rescore", action="store_true", help="score existing run folders again, no training")
     parser.add_argument("--eval-samples", type=int, default=rows.EVAL_SAMPLES,
@@ -162,9 +167,10 @@ def main() -> None:
             if (args.results / f"{run.id}-s{seed}.json").is_file() and not (args.force or args.rescore):
                 print(f"{run.id} s{seed}: done already (--force to redo)")
                 continue
-            print(f"{run.id} s{seed}: training for {args.minutes:g} min on {cpu_name()}", flush=True)
+            budget = f"{args.minutes:g} min" if args.steps is None else f"{args.steps} steps"
+            print(f"{run.id} s{seed}: training for {budget} on {cpu_name()}", flush=True)
             path = run_one(run, seed, args.minutes, rescore=args.rescore, samples=args.eval_samples,
-                           results=args.results)
+                           results=args.results, steps=args.steps)
             print(f"  wrote {path}", flush=True)
 
 

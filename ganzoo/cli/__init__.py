@@ -236,6 +236,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ganzoo.cli.pretrained",
     "ganzoo.cli.train",
     "ganzoo.cli.sample",
+    "ganzoo.cli.interpolate",
+    "ganzoo.cli.demo",
     "ganzoo.cli.eval",
     "ganzoo.cli.translate",
 )

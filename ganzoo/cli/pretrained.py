@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ganzoo.cli.interpolate import check_walk_outputs, run_walk, walk_options
 from ganzoo.cli.output import (
     OVERWRITE_HELP,
     TRUNCATION_HELP,
@@ -128,6 +129,45 @@ def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: 
             click.echo(f"rows, top to bottom ({per_row} each): {', '.join(names)}")
         else:
             click.echo(f"images in order, {per_row} of each class: {', '.join(names)}")
+
+
+@pretrained_group.command("interpolate")
+@walk_options
+@hub_options
+@click.pass_context
+def interpolate_command(ctx: click.Context, /, device: str | None, overwrite: bool, offline: bool,
+                        token: str | None, force_download: bool, **options: Any) -> None:
+    """Walk the model's latent space into an animated GIF, an MP4 or a PNG strip.
+
+    Spherical paths through the latents of the waypoint seeds (--seeds), several at once as rows
+    (--rows); the same seeds give the same frames. Class-conditional models keep a class per row,
+    or blend two classes at a fixed latent (--from-class / --to-class).
+
+    \b
+    Examples:
+      ganzoo pretrained dcgan-fashion interpolate -o walk.gif
+      ganzoo pretrained dcgan-fashion interpolate --seeds 0,5,9 --rows 4 --loop
+      ganzoo pretrained dcgan-fashion interpolate --steps 32 -o walk.mp4
+      ganzoo pretrained dcgan-fashion interpolate -o strip.png    # one row per path
+      ganzoo pretrained cgan-fashion interpolate --from-class Sneaker --to-class 'Ankle boot'
+    """
+    name = ctx.obj["name"]
+    inputs = model_inputs(name) + ([Path(options["latents_file"])] if options["latents_file"] else [])
+    check_walk_outputs(options["output"], options["save_latents"], overwrite=overwrite, inputs=inputs)
+
+    from ganzoo.hub.pretrained import load_pretrained
+
+    where = _where(ctx, offline, token, force_download)
+    model = load_pretrained(where.pop("name"), device=device, **where)
+    folder = getattr(model, "folder", None)
+    for path, option in ((options["output"], "-o"), (options["save_latents"], "--save-latents")):
+        if path is not None and folder is not None:
+            refuse_inputs(path, [folder], option)
+
+    def class_index(text: str) -> int:
+        return int(model.labels_for([text])[0])
+
+    click.echo(run_walk(model.model, model.name or name, class_index=class_index, **options))
 
 
 #: Images per class when a class-conditional model is sampled without -n.
@@ -372,12 +412,15 @@ def _truncations(text: str | None) -> list[float]:
 @click.option("--token", envvar="HF_TOKEN", help="Hugging Face token [default: the one from 'hf auth login'].")
 def push_command(folder: Path, repo_id: str, private: bool, branch: str | None, message: str | None,
                  token: str | None) -> None:
-    """Upload a checkpoint folder (or a training run, exported first) to the Hub in one commit.
+    """Upload a checkpoint folder (or a training run, exported first, or a Space folder) to the Hub in one commit.
+
+    A folder written by 'ganzoo space' becomes a Gradio Space repo; anything else a model repo.
 
     \b
     Examples:
       ganzoo push OUT/dcgan-fashion my-user/dcgan-fashion
       ganzoo push runs/dcgan my-user/dcgan-fashion --private --branch v1
+      ganzoo push spaces/dcgan-fashion my-user/dcgan-fashion-demo    # a Space
     """
     from ganzoo.publish.push import push_folder
 
@@ -385,4 +428,33 @@ def push_command(folder: Path, repo_id: str, private: bool, branch: str | None, 
     click.echo(f"pushed {folder} to {repo_id}: {url}")
 
 
-COMMANDS = [pretrained_group, export_command, push_command]
+@click.command("space")
+@click.argument("name")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--model-repo", default=None, metavar="OWNER/NAME",
+              help="Load the model from this Hub repo when the Space starts, instead of bundling its files.")
+@click.option("--title", default=None, help="The Space's title [default: the model's name].")
+@click.option("--overwrite", is_flag=True, help="Replace OUT_DIR, as a whole, if it already holds files.")
+def space_command(name: str, out_dir: Path, model_repo: str | None, title: str | None, overwrite: bool) -> None:
+    """Write a Hugging Face Space (a Gradio app) for one model into OUT_DIR.
+
+    NAME is a zoo name, checkpoint folder, training run or hf:owner/repo. The folder holds
+    app.py (ganzoo's demo for that model), requirements.txt pinning ganzoo and gradio, the Space
+    card and, without --model-repo, the checkpoint in model/. 'ganzoo push OUT_DIR owner/space'
+    uploads it as a Space; 'python OUT_DIR/app.py' runs it here.
+
+    \b
+    Examples:
+      ganzoo space dcgan-fashion spaces/dcgan-fashion
+      ganzoo space runs/my-gan spaces/my-gan --title "My GAN"
+      ganzoo space hf:me/dcgan-fashion spaces/x --model-repo me/dcgan-fashion
+      ganzoo push spaces/dcgan-fashion me/dcgan-fashion-demo
+    """
+    from ganzoo.publish.space import write_space
+
+    folder = write_space(name, out_dir, model_repo=model_repo, title=title, overwrite=overwrite)
+    files = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
+    click.echo(f"wrote the Space for {name} to {folder} ({', '.join(files)}); run it with 'python {folder}/app.py'")
+
+
+COMMANDS = [pretrained_group, export_command, push_command, space_command]

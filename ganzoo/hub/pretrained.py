@@ -152,6 +152,34 @@ class PretrainedGAN(
                 label_tensor = label_tensor.repeat_interleave(-(-n // label_tensor.numel()))[:n]
         return self.model.sample(n, labels=label_tensor, generator=generator, truncation=truncation).float().cpu()
 
+    @torch.no_grad()
+    def interpolate(self, seeds: Sequence[int] = (0, 1), *, steps: int = 16, rows: int = 1, mode: str = "slerp",
+                    loop: bool = False, latents: torch.Tensor | None = None,
+                    labels: Sequence[str | int] | torch.Tensor | None = None,
+                    classes: tuple[str | int, str | int] | None = None,
+                    truncation: float | None = None) -> torch.Tensor:
+        """Frames of a walk through the latent space, ``[frames, rows, C, H, W]`` in [-1, 1].
+
+        Spherical (``mode="slerp"``) or straight paths through the latents of the waypoint
+        ``seeds`` (or saved ``latents``), ``steps`` frames a leg; ``labels`` fix each row's class
+        and ``classes=("Sneaker", "Ankle boot")`` blends two classes at a fixed latent instead.
+        The same seeds give the same frames; :func:`ganzoo.animation.write_walk` writes them.
+
+        >>> frames = ganzoo.load_pretrained("dcgan-fashion").interpolate([0, 1, 2], rows=4)   # doctest: +SKIP
+        """
+        from ganzoo.latents import walk
+
+        if is_translator(self.model):
+            raise UsageError(f"{self.name or 'this model'} is image-to-image: it has no latent space to walk")
+        label_tensor = None
+        if labels is not None:
+            label_tensor = labels if isinstance(labels, torch.Tensor) else self.labels_for(labels)
+        pair = None
+        if classes is not None:
+            pair = (int(self.labels_for([classes[0]])[0]), int(self.labels_for([classes[1]])[0]))
+        return walk(self.model, seeds=seeds, steps=steps, rows=rows, mode=mode, loop=loop, latents=latents,
+                    labels=label_tensor, classes=pair, truncation=truncation)
+
     # -- ModelHubMixin integration -------------------------------------------------------------
     def _save_pretrained(self, save_directory: Path) -> None:
         from ganzoo.images import save_grid

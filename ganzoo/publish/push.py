@@ -27,6 +27,10 @@ def push_folder(
 
     Which of the two ``folder`` is, is :func:`ganzoo.hub.names.parse_model_name`'s answer.
     """
+    from ganzoo.publish.space import is_space_folder
+
+    if is_space_folder(folder):
+        return push_space(Path(folder), repo_id, private=private, branch=branch, message=message, token=token)
     name = parse_model_name(folder, accept=("checkpoint", "run"))
     folder = Path(str(name.path))
     if name.kind == "checkpoint":
@@ -84,6 +88,28 @@ def _commit(api: Any, folder: Path, repo_id: str, config: CheckpointConfig, *, p
                 revision=branch,
                 repo_type="model",
             )
+    except LocalTokenNotFoundError as exc:
+        raise HubError("pushing needs a Hugging Face token: run 'hf auth login' or pass --token") from exc
+    return str(getattr(commit, "commit_url", commit))
+
+
+def push_space(folder: Path, repo_id: str, *, private: bool = False, branch: str | None = None,
+               message: str | None = None, token: str | None = None) -> str:
+    """Upload a Space folder (``ganzoo space``) as a Gradio Space repo in one commit; return the commit URL."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import LocalTokenNotFoundError
+
+    from ganzoo.version import __version__
+
+    api = HfApi(token=token, library_name="ganzoo", library_version=__version__)
+    try:
+        with hub_errors(repo_id, branch, offline=False, action="push"):
+            api.create_repo(repo_id, private=private, exist_ok=True, repo_type="space", space_sdk="gradio")
+            if branch:
+                api.create_branch(repo_id, branch=branch, exist_ok=True, repo_type="space")
+            commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="space", revision=branch,
+                                       commit_message=message or f"Upload ganzoo {__version__} Space",
+                                       ignore_patterns=[".*", "**/.*", "__pycache__"])
     except LocalTokenNotFoundError as exc:
         raise HubError("pushing needs a Hugging Face token: run 'hf auth login' or pass --token") from exc
     return str(getattr(commit, "commit_url", commit))

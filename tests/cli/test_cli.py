@@ -271,12 +271,14 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "gradio", "gradio_client",
+                                                               "imageio", "playwright"))
 sys.stderr.write("PROBE " + json.dumps({"code": code, "heavy": heavy}) + "\\n")
 """
 
 
-@pytest.mark.parametrize("args", [["list"], ["--help"], ["list", "--json"], ["plugins"], ["list", "--help"]],
+@pytest.mark.parametrize("args", [["list"], ["--help"], ["list", "--json"], ["plugins"], ["list", "--help"],
+                                  ["demo", "--help"], ["interpolate", "--help"], ["space", "--help"]],
                          ids=" ".join)
 def test_listing_never_imports_torch(args):
     base = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}  # every installed plugin

@@ -17,13 +17,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "ganzoo.folders", "ganzoo.outputs")),
     ("loading", ("ganzoo.plugins",)),
     ("contracts", ("ganzoo.nn", "ganzoo.losses", "ganzoo.data", "ganzoo.translation", "ganzoo.models",
-                   "ganzoo.sharing", "ganzoo.images", "ganzoo.examples", "ganzoo.weights", "ganzoo.devices",
+                   "ganzoo.sharing", "ganzoo.images", "ganzoo.latents", "ganzoo.animation", "ganzoo.examples", "ganzoo.weights", "ganzoo.devices",
                    "ganzoo.runs")),
     ("sources", ("ganzoo.hub",)),
     ("scoring", ("ganzoo.eval",)),
     ("engine", ("ganzoo.train", "ganzoo.publish")),
     # ganzoo.plugin re-exports what plugins need from every layer (lazily), so it sits on top.
-    ("surfaces", ("ganzoo.cli", "ganzoo.testing", "ganzoo.plugin", "ganzoo.__main__", "ganzoo")),
+    ("surfaces", ("ganzoo.cli", "ganzoo.testing", "ganzoo.plugin", "ganzoo.demo", "ganzoo.__main__", "ganzoo")),
 )
 
 #: Packages of one layer that must not import each other.

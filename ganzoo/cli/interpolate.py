@@ -1,0 +1,207 @@
+"""``ganzoo interpolate NAME`` and ``ganzoo pretrained NAME interpolate``: walk a model's latent space.
+
+Both commands share :func:`walk_options` and :func:`run_walk`; the first takes any model name
+(a run folder too, with ``--checkpoint`` and ``--ema``), the second the names ``pretrained``
+takes. torch is imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ganzoo.cli.output import OVERWRITE_HELP, TRUNCATION_HELP
+from ganzoo.errors import UsageError
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--seeds takes whole numbers separated by commas, like 0,1,2; got {text!r}") from None
+    if any(not 0 <= s < 2**63 for s in seeds):
+        raise UsageError("--seeds must be between 0 and 2**63 - 1")
+    return seeds
+
+
+def walk_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of both interpolation commands, outermost last."""
+    options = [
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("walk.gif"),
+                     show_default=True, help="What to write: .gif (animation), .mp4 (video, needs ganzoo[video]) "
+                                             "or .png (a strip: one row per path, one column per frame)."),
+        click.option("--seeds", default="0,1", show_default=True,
+                     help="Waypoint seeds, in order: each gives one latent per row, as 'sample --seed' draws them."),
+        click.option("--latents", "latents_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     default=None, help="Waypoints saved by --save-latents (a .safetensors file) instead of --seeds."),
+        click.option("--save-latents", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Also write the waypoints to this .safetensors file, to walk them again later."),
+        click.option("--steps", type=click.IntRange(2, 500), default=16, show_default=True,
+                     help="Frames per leg between two waypoints, both ends included."),
+        click.option("--rows", type=click.IntRange(1, 64), default=1, show_default=True,
+                     help="Paths walked at once, one per row of each frame."),
+        click.option("--mode", type=click.Choice(["slerp", "linear"]), default="slerp", show_default=True,
+                     help="slerp follows the sphere Gaussian latents lie near; linear fades in the middle."),
+        click.option("--loop", is_flag=True, help="Walk back to the first waypoint, so the animation cycles."),
+        click.option("--class", "classes", multiple=True,
+                     help="Class of each row (name or index, repeatable) for class-conditional models "
+                          "[default: row r shows class r]."),
+        click.option("--from-class", default=None,
+                     help="Walk from this class to --to-class at a fixed latent (class-conditional models)."),
+        click.option("--to-class", default=None, help="The class a --from-class walk ends at."),
+        click.option("--truncation", type=float, default=None, metavar="T", help=TRUNCATION_HELP),
+        click.option("--fps", type=float, default=12.0, show_default=True, help="Frames per second of a GIF or MP4."),
+        click.option("--scale", type=click.IntRange(1, 16), default=1, show_default=True,
+                     help="Draw each pixel as a SCALE x SCALE square (nearest neighbour), for small images."),
+        click.option("--nrow", type=click.IntRange(1, 64), default=None,
+                     help="Paths per row of each frame [default: all side by side, up to 8]."),
+        click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP),
+        click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: cpu]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def check_walk_outputs(output: Path, save_latents: Path | None, *, overwrite: bool, inputs: list[Path]) -> None:
+    """The output file (and the latents file) checked before the model loads."""
+    from ganzoo.animation import output_kind
+    from ganzoo.outputs import check_file
+
+    output_kind(output)
+    check_file(output, overwrite=overwrite, inputs=inputs, option="-o", image=False)
+    if save_latents is not None:
+        if save_latents.suffix.lower() != ".safetensors":
+            raise UsageError(f"--save-latents writes a .safetensors file; end the name with .safetensors, "
+                             f"not {save_latents.name}")
+        check_file(save_latents, overwrite=overwrite, inputs=inputs, option="--save-latents", image=False)
+        if save_latents.resolve() == output.resolve():
+            raise UsageError("-o and --save-latents name the same file; give them different names")
+
+
+def read_latents(path: Path) -> Any:
+    """Waypoints from a ``.safetensors`` file holding one tensor (``latents``, as --save-latents writes)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a safetensors file of latents ({exc}); write one with --save-latents") from None
+    tensor = tensors.get("latents") if "latents" in tensors else (next(iter(tensors.values())) if len(tensors) == 1
+                                                                    else None)
+    if tensor is None:
+        raise UsageError(f"{path} holds {len(tensors)} tensors and none named 'latents'")
+    if not tensor.is_floating_point():
+        raise UsageError(f"{path}: latents must be floating point, got {tensor.dtype}")
+    return tensor
+
+
+def run_walk(model: Any, label: str, *, output: Path, seeds: str, latents_file: Path | None,
+             save_latents: Path | None, steps: int, rows: int, mode: str, loop: bool, classes: tuple[str, ...],
+             from_class: str | None, to_class: str | None, truncation: float | None, fps: float,
+             nrow: int | None, class_index: Callable[[str], int], scale: int = 1) -> str:
+    """Walk ``model`` as the options say, write the files and return the line to print."""
+    from ganzoo.animation import write_walk
+    from ganzoo.io import atomic_path
+    from ganzoo.latents import seeded_waypoints, walk
+    from ganzoo.models import check_truncation
+
+    if getattr(model, "task", None) == "image-to-image" or not getattr(model, "latent_dim", 0):
+        raise UsageError(f"{label} has no latent space to walk (it is {getattr(model, 'task', 'not a sampler')}); "
+                         "interpolation is for models that sample from noise")
+    if truncation is not None:
+        truncation = check_truncation(model, truncation)
+    if (from_class is None) != (to_class is None):
+        raise UsageError("--from-class and --to-class go together: give both, like --from-class Sneaker "
+                         "--to-class 'Ankle boot'")
+    if from_class is not None and not getattr(model, "num_classes", 0):
+        raise UsageError(f"{label} is not class-conditional; drop --from-class and --to-class")
+    labels = None
+    if classes:
+        import torch
+
+        labels = torch.tensor([class_index(c) for c in classes], dtype=torch.long)
+        if labels.numel() > rows:
+            rows = labels.numel()
+    if latents_file is not None:
+        waypoints = read_latents(latents_file)
+        if truncation is not None:
+            raise UsageError("--truncation bounds newly drawn latents; saved --latents are used as they are, so "
+                             "drop one of the two")
+    else:
+        waypoints = seeded_waypoints(model, _seeds(seeds), rows, truncation=truncation)
+    pair = None if from_class is None else (class_index(from_class), class_index(str(to_class)))
+    frames = walk(model, steps=steps, mode=mode, loop=loop, latents=waypoints, labels=labels, classes=pair)
+    write_walk(frames, output, fps=fps, nrow=nrow, scale=scale)
+    if save_latents is not None:
+        from safetensors.torch import save_file
+
+        with atomic_path(save_latents) as tmp:
+            save_file({"latents": waypoints.contiguous()}, str(tmp), metadata={"source": label, "mode": mode})
+    what = (f"class {from_class} to {to_class}" if pair else
+            f"{waypoints.shape[0]} waypoints{' and back' if loop else ''}, {mode}")
+    return (f"wrote {output} ({frames.shape[0]} frames of {frames.shape[1]} path{'s' if frames.shape[1] > 1 else ''}"
+            f", {what}, from {label})")
+
+
+def _class_lookup(model: Any, names: list[str] | None) -> Callable[[str], int]:
+    num_classes = int(getattr(model, "num_classes", 0) or 0)
+
+    def index(text: str) -> int:
+        if not num_classes:
+            raise UsageError("--class is for class-conditional models; this one takes no labels, so drop it")
+        lowered = {str(n).lower(): i for i, n in enumerate(names or [])}
+        if text.isdigit() and int(text) < num_classes:
+            return int(text)
+        if text.lower() in lowered:
+            return lowered[text.lower()]
+        known = ", ".join(map(str, names or [])) or f"0-{num_classes - 1}"
+        raise UsageError(f"unknown class {text!r}; choose from {known}")
+
+    return index
+
+
+@click.command("interpolate")
+@click.argument("name")
+@walk_options
+@click.option("--checkpoint", default=None, help="Which checkpoint of a run (step_00002000, 2000) [default: latest].")
+@click.option("--ema/--no-ema", default=None, help="A run's EMA generator [default: when the run kept one].")
+def interpolate_command(name: str, checkpoint: str | None, ema: bool | None, device: str | None,
+                        overwrite: bool, **options: Any) -> None:
+    """Walk the latent space of NAME (a run folder, zoo name, checkpoint folder or hf:owner/repo).
+
+    The same seeds give the same walk. A class-conditional model keeps each row's class, or
+    blends two classes at a fixed latent with --from-class / --to-class.
+
+    \b
+    Examples:
+      ganzoo interpolate runs/x -o walk.gif                 # seed 0 to seed 1, spherical
+      ganzoo interpolate runs/x --seeds 0,5,9 --rows 4 --loop --no-ema
+      ganzoo interpolate dcgan-fashion --mode linear --steps 32 -o walk.mp4
+      ganzoo interpolate cgan-fashion --from-class Sneaker --to-class 'Ankle boot'
+    """
+    from ganzoo.outputs import model_inputs
+
+    inputs = model_inputs(name) + ([Path(options["latents_file"])] if options["latents_file"] else [])
+    check_walk_outputs(options["output"], options["save_latents"], overwrite=overwrite, inputs=inputs)
+
+    from ganzoo.hub.resolve import open_model
+
+    opened = open_model(name, ema=ema, checkpoint=checkpoint, device=device)
+    names = (opened.pretrained.classes if opened.pretrained is not None else None) or _run_classes(opened.config)
+    click.echo(run_walk(opened.model, opened.label, class_index=_class_lookup(opened.model, names), **options))
+
+
+def _run_classes(config: dict[str, Any]) -> list[str] | None:
+    from ganzoo.hub.config import DatasetRecord
+
+    recorded = DatasetRecord.of(config.get("dataset"))
+    classes = recorded.info.get("classes") if recorded else None
+    return [str(c) for c in classes] if classes else None
+
+
+COMMANDS = [interpolate_command]
