@@ -56,7 +56,7 @@ test: install data browser lint
 
 # ruff (rules and line length in pyproject.toml) and mypy (strict for ganzoo/, checked for plugins/).
 lint: install
-	$(BIN)/ruff check ganzoo plugins tests benchmarks scripts examples
+	$(BIN)/ruff check ganzoo plugins tests benchmarks scripts examples hubconf.py
 	$(BIN)/mypy
 
 bench: install data

@@ -238,6 +238,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ganzoo.cli.sample",
     "ganzoo.cli.interpolate",
     "ganzoo.cli.demo",
+    "ganzoo.cli.deploy",
     "ganzoo.cli.eval",
     "ganzoo.cli.translate",
 )

@@ -103,7 +103,10 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:  # noqa: 
       help="With --resume: continue from this checkpoint (step_00000200, 200, latest or best) instead of the "
            "newest readable one.")
 @_opt("--overwrite", is_flag=True, help="Replace the run already in --out.")
-@_opt("--tensorboard", is_flag=True, help="Also log to OUT/tensorboard (needs the tensorboard package).")
+@_opt("--logger", type=click.Choice(["jsonl", "tensorboard"]),
+      help="tensorboard: also write every loss, learning rate, img/s, eval score, sample grid and the run's "
+           "hyper-parameters to OUT/tensorboard (needs tensorboard) [default: jsonl, metrics.jsonl only].")
+@_opt("--tensorboard", is_flag=True, help="The same as --logger tensorboard.")
 @_opt("--quiet", "-q", is_flag=True, help="No progress bar or messages.")
 def train_command(arch: str | None, config_file: str | None, **options: Any) -> None:
     """Train ARCH on a dataset; writes checkpoints, sample grids and metrics to --out.

@@ -37,6 +37,8 @@ from ganzoo.errors import PluginError, UsageError
 
 OPTIMIZERS = ("adam", "rmsprop")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+#: Where a run's curves go besides metrics.jsonl (which is always written).
+LOGGERS = ("jsonl", "tensorboard")
 LR_SCHEDULES = ("constant", "linear", "cosine", "linear-decay")
 
 #: Spellings accepted in config files besides the field names (``--set`` is ``arch_options`` ...).
@@ -53,7 +55,7 @@ NOT_SAVED = ("quiet", "resume", "overwrite", "resume_checkpoint")
 #: What each field holds: description -> (types, fields); mappings and choices are checked on their own.
 _NULL = type(None)
 _FIELD_KINDS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
-    "a string": ((str,), ("arch", "dataset", "split", "loss", "device", "eval_feature", "augment")),
+    "a string": ((str,), ("arch", "dataset", "split", "loss", "device", "eval_feature", "augment", "logger")),
     "a string or null": ((str, _NULL), ("out", "eval_reference", "resume_checkpoint")),
     "an integer": ((int,), ("seed", "batch_size", "n_critic", "sample_count", "log_every", "sample_every",
                             "checkpoint_every", "keep_checkpoints", "num_workers", "eval_every", "eval_samples",
@@ -152,6 +154,8 @@ class TrainConfig:
     overwrite: bool = False
     resume_checkpoint: str | None = None
     tensorboard: bool = False
+    #: ``"tensorboard"`` also writes TensorBoard event files (the same as ``tensorboard = true``).
+    logger: str = "jsonl"
     quiet: bool = False
     argv: list[str] = field(default_factory=list)
 
@@ -167,12 +171,27 @@ class TrainConfig:
                 setattr(self, name, os.fspath(getattr(self, name)))
         self.validate()
 
+    @property
+    def wants_tensorboard(self) -> bool:
+        """Whether the run writes TensorBoard event files (``--logger tensorboard`` or ``--tensorboard``)."""
+        return self.tensorboard or self.logger == "tensorboard"
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The settings that tell runs apart, as flat scalars (TensorBoard's hparams table)."""
+        keys = ("arch", "dataset", "loss", "lr_g", "lr_d", "batch_size", "n_critic", "optimizer", "ema_decay",
+                "augment", "precision", "seed", "max_steps", "epochs")
+        out: dict[str, Any] = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        out["betas"] = ",".join(f"{b:g}" for b in self.betas)
+        out.update({f"arch.{k}": v if isinstance(v, (int, float, str, bool)) else str(v)
+                    for k, v in sorted(self.arch_options.items())})
+        return out
+
     # -- checking ------------------------------------------------------------------------------
     def validate(self) -> None:
         """Raise :class:`UsageError` for values that cannot mean anything."""
         self._check_types()
         for name, choices in (("optimizer", OPTIMIZERS), ("precision", PRECISIONS),
-                              ("lr_schedule", LR_SCHEDULES)):
+                              ("lr_schedule", LR_SCHEDULES), ("logger", LOGGERS)):
             if getattr(self, name) not in choices:
                 raise UsageError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
         for name in ("batch_size", "n_critic", "sample_count", "log_every"):

@@ -193,6 +193,10 @@ class TrainLoop:
             if sampled_step != step:
                 self._grid(f"step_{step:08d}.png", step)
             self.samples.write_gif(self.run_dir)
+            final = {k: v for k, v in (self.last_metrics or {}).items() if k not in ("step", "epoch", "time")}
+            if self.best is not None:
+                final[f"best_{self.best['metric']}"] = self.best["value"]
+            self.reporter.hparams(cfg.hyperparameters(), final, step)
             self.reporter.close()  # the bar first, then the last word
             self.reporter.message(f"ganzoo: trained {self.run_dir} to step {step}; "
                                   f"sample it with: ganzoo sample {self.run_dir}")

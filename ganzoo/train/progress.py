@@ -50,7 +50,7 @@ def require_tensorboard() -> Any:
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        raise UsageError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+        raise UsageError("--logger tensorboard needs the tensorboard package: pip install tensorboard") from None
     return SummaryWriter
 
 
@@ -93,7 +93,10 @@ class Reporter:
         if not enabled:
             return
         if tensorboard:
-            self.writer = require_tensorboard()(str(run_dir / "tensorboard"))
+            # A resumed run replays the steps after its checkpoint: purge_step hides what the
+            # first run logged from there on, so each step's point appears once in TensorBoard.
+            self.writer = require_tensorboard()(str(run_dir / "tensorboard"),
+                                                purge_step=start_step + 1 if start_step else None)
         if not quiet and sys.stderr.isatty():
             from tqdm.auto import tqdm
 
@@ -129,6 +132,18 @@ class Reporter:
         with Image.open(path) as image:
             array = np.asarray(image.convert("RGB"))
         self.writer.add_image(tag, array, step, dataformats="HWC")
+
+    def hparams(self, hyperparameters: dict[str, Any], metrics: dict[str, float], step: int) -> None:
+        """The run's settings and final scores as one row of TensorBoard's hparams table.
+
+        The scores get an ``hparam/`` prefix so that they do not add a second point to the
+        curves of the same names.
+        """
+        if self.writer is None:
+            return
+        values = {f"hparam/{k}": float(v) for k, v in metrics.items()
+                  if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        self.writer.add_hparams(hyperparameters, values, run_name=".", global_step=step)
 
     def message(self, text: str, *, always: bool = False) -> None:
         """A line for the user (stderr), printed around the progress bar; silent with ``quiet`` unless ``always``."""

@@ -165,7 +165,7 @@ class Trainer:
     def fit(self) -> TrainResult:
         """Train until ``max_steps`` (or ``epochs``); resumable, interruptible, reproducible."""
         cfg = self.config
-        if cfg.tensorboard:
+        if cfg.wants_tensorboard:
             require_tensorboard()  # fail before anything is written
         info = dist_utils.detect()
         device = select_device(cfg.device, local_rank=info.local_rank)
@@ -228,7 +228,7 @@ class Trainer:
             samples = FixedSamples(gan, dataset, cfg.sample_count, seed=cfg.seed, ema=ema,
                                    data_options=cfg.data_options if self.dataset is None else None)
             reporter = Reporter(run_dir, total_steps=None if cfg.clock_only else total, start_step=step,
-                                enabled=info.is_main, quiet=cfg.quiet, tensorboard=cfg.tensorboard)
+                                enabled=info.is_main, quiet=cfg.quiet, tensorboard=cfg.wants_tensorboard)
             caveat = penalty_caveat(gan, objective)
             if caveat:
                 reporter.message(caveat)

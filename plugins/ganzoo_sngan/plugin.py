@@ -51,8 +51,8 @@ def register_pretrained(register: Register) -> None:
     register(
         "sngan-fashion",
         "ganzoo_sngan.pretrained:SNGAN_FASHION",
-        summary="SNGAN on Fashion-MNIST: 28x28 garments from a ResNet generator (DiffAugment, EMA with standing "
-                "statistics)",
+        summary="SNGAN on Fashion-MNIST: 28x28 garments from a ResNet generator (spectral norm, EMA with "
+                "standing statistics)",
         tags=["unconditional", "fashion-mnist", "bundled", "resnet"],
         metadata={
             "architecture": "sngan",
@@ -63,8 +63,8 @@ def register_pretrained(register: Register) -> None:
             "trained_with": "scripts/train_sngan_fashion.sh",
             # Checked on every load; the training script prints new ones after a re-run.
             "files": {
-                "config.json": "6f8a1f4bca9e1d614f83057b25dde87ccf79240c5f87f8b73052336bf8f201a8",
-                "generator.safetensors": "01446165fb70e6b69438c99e6672dd900e8620d255f8fb9f7feb36101c47f691",
+                "config.json": "b631b9af63a80a1f65cbb75f0f8fcabb8c33933b3ac5f3ab6a8f3b3210d749c9",
+                "generator.safetensors": "dae84c3c1fda24f2ca8ed006c279973bdafb59c4c80afb75ba580809f4eca150",
             },
         },
     )
@@ -72,7 +72,7 @@ def register_pretrained(register: Register) -> None:
         "sngan-projection-fashion",
         "ganzoo_sngan.pretrained:SNGAN_PROJECTION_FASHION",
         summary="SNGAN-projection on Fashion-MNIST: 28x28 garments of the class you ask for (conditional batch "
-                "norm, projection discriminator, DiffAugment, EMA with standing statistics)",
+                "norm, projection discriminator, EMA with standing statistics)",
         tags=["class-conditional", "fashion-mnist", "bundled", "resnet"],
         metadata={
             "architecture": "sngan-projection",
