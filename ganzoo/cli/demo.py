@@ -1,7 +1,7 @@
 """``ganzoo demo [NAME...]``: a local web page to play with the zoo (Gradio, the ``demo`` extra).
 
-gradio is imported only when the command runs, and only after the models have loaded, so a
-wrong name fails fast; without the extra the command says in one line how to install it.
+gradio is imported only when the command runs (never by ``ganzoo --help`` or ``ganzoo list``);
+without the extra the command says in one line how to install it, before any model loads.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def require_gradio() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 shows the page to your whole network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=7860, show_default=True,
-              help="Port to listen on (0: any free one).")
+              help="Port to listen on (0: the first free one from 7860).")
 @click.option("--max-upload", default="10mb", show_default=True, help="Largest upload the page accepts.")
 @click.option("--no-style", is_flag=True, help="Leave out the neural style tab.")
 @click.option("--offline", is_flag=True, help="Load models from files already on disk only.")

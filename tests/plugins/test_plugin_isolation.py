@@ -117,8 +117,11 @@ def _wait_for_notice(proc: subprocess.Popen[str]) -> list[str]:
 @pytest.mark.parametrize("args", [["list", "--json"], ["--help"]], ids=" ".join)
 def test_a_slow_plugin_is_named_at_once_and_ctrl_c_names_it(site, args):
     env = ganzoo_env(site, GANZOO_LOAD_PLUGINS="good,noisy,sleepy", GANZOO_PLUGIN_SLOW_SECONDS="0.2")
+    # Ctrl-C as a terminal delivers it. A child inherits an ignored SIGINT, and Python then keeps
+    # ignoring it: so it is when the tests run as a background job (`make test &`, `nohup`).
     proc = subprocess.Popen([sys.executable, "-m", "ganzoo", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     guard = threading.Timer(100, proc.kill)  # only if the notice never comes: fail, do not hang
     guard.start()
     try:
