@@ -42,6 +42,11 @@ def to_uint8(images: "torch.Tensor") -> "torch.Tensor":
 MAX_GRID_PIXELS = 256 * 1024 * 1024
 
 
+def grid_columns(count: int) -> int:
+    """Images per row of a grid of ``count`` when none is asked for: as square as possible."""
+    return max(1, math.ceil(math.sqrt(count)))
+
+
 class _Grid:
     """A grid's canvas, allocated once at its final size (uint8), filled batch by batch.
 
@@ -54,7 +59,7 @@ class _Grid:
 
         if channels not in (1, 3):
             raise UsageError(f"expected images [N, 1 or 3, H, W], got {[count, channels, height, width]}")
-        self.nrow = min(count, nrow or max(1, math.ceil(math.sqrt(count))))
+        self.nrow = min(count, nrow or grid_columns(count))
         rows = math.ceil(count / self.nrow)
         size = (self.nrow * (width + padding) + padding, rows * (height + padding) + padding)
         if size[0] * size[1] > MAX_GRID_PIXELS:

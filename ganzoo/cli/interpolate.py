@@ -66,11 +66,16 @@ def walk_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def check_walk_outputs(output: Path, save_latents: Path | None, *, overwrite: bool, inputs: list[Path]) -> None:
-    """The output file (and the latents file) checked before the model loads."""
-    from ganzoo.animation import output_kind
-    from ganzoo.outputs import check_file
+def check_walk_outputs(name: str, options: dict[str, Any], *, overwrite: bool) -> None:
+    """The output file (and the latents file) of a walk of ``name``, checked before the model loads.
 
+    Neither may be the model's files or the ``--latents`` read.
+    """
+    from ganzoo.animation import output_kind
+    from ganzoo.outputs import check_file, model_inputs
+
+    output, save_latents = options["output"], options["save_latents"]
+    inputs = model_inputs(name) + ([Path(options["latents_file"])] if options["latents_file"] else [])
     output_kind(output)
     check_file(output, overwrite=overwrite, inputs=inputs, option="-o", image=False)
     if save_latents is not None:
@@ -148,23 +153,6 @@ def run_walk(model: Any, label: str, *, output: Path, seeds: str, latents_file: 
             f", {what}, from {label})")
 
 
-def _class_lookup(model: Any, names: list[str] | None) -> Callable[[str], int]:
-    num_classes = int(getattr(model, "num_classes", 0) or 0)
-
-    def index(text: str) -> int:
-        if not num_classes:
-            raise UsageError("--class is for class-conditional models; this one takes no labels, so drop it")
-        lowered = {str(n).lower(): i for i, n in enumerate(names or [])}
-        if text.isdigit() and int(text) < num_classes:
-            return int(text)
-        if text.lower() in lowered:
-            return lowered[text.lower()]
-        known = ", ".join(map(str, names or [])) or f"0-{num_classes - 1}"
-        raise UsageError(f"unknown class {text!r}; choose from {known}")
-
-    return index
-
-
 @click.command("interpolate")
 @click.argument("name")
 @walk_options
@@ -184,24 +172,21 @@ def interpolate_command(name: str, checkpoint: str | None, ema: bool | None, dev
       ganzoo interpolate dcgan-fashion --mode linear --steps 32 -o walk.mp4
       ganzoo interpolate cgan-fashion --from-class Sneaker --to-class 'Ankle boot'
     """
-    from ganzoo.outputs import model_inputs
-
-    inputs = model_inputs(name) + ([Path(options["latents_file"])] if options["latents_file"] else [])
-    check_walk_outputs(options["output"], options["save_latents"], overwrite=overwrite, inputs=inputs)
+    check_walk_outputs(name, options, overwrite=overwrite)
 
     from ganzoo.hub.resolve import open_model
 
     opened = open_model(name, ema=ema, checkpoint=checkpoint, device=device)
-    names = (opened.pretrained.classes if opened.pretrained is not None else None) or _run_classes(opened.config)
-    click.echo(run_walk(opened.model, opened.label, class_index=_class_lookup(opened.model, names), **options))
+    pretrained = opened.pretrained
 
+    def class_index(text: str) -> int:  # the checkpoint's class names, or a run's dataset's
+        if pretrained is not None:
+            return int(pretrained.labels_for([text])[0])
+        from ganzoo.cli.sample import label_ids
 
-def _run_classes(config: dict[str, Any]) -> list[str] | None:
-    from ganzoo.hub.config import DatasetRecord
+        return label_ids((text,), opened.model, opened.config, option="--class")[0]
 
-    recorded = DatasetRecord.of(config.get("dataset"))
-    classes = recorded.info.get("classes") if recorded else None
-    return [str(c) for c in classes] if classes else None
+    click.echo(run_walk(opened.model, opened.label, class_index=class_index, **options))
 
 
 COMMANDS = [interpolate_command]

@@ -152,8 +152,7 @@ def interpolate_command(ctx: click.Context, /, device: str | None, overwrite: bo
       ganzoo pretrained cgan-fashion interpolate --from-class Sneaker --to-class 'Ankle boot'
     """
     name = ctx.obj["name"]
-    inputs = model_inputs(name) + ([Path(options["latents_file"])] if options["latents_file"] else [])
-    check_walk_outputs(options["output"], options["save_latents"], overwrite=overwrite, inputs=inputs)
+    check_walk_outputs(name, options, overwrite=overwrite)
 
     from ganzoo.hub.pretrained import load_pretrained
 

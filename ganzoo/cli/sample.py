@@ -54,21 +54,21 @@ def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: s
     name = parse_model_name(run_dir, accept=("run",))  # a zoo or checkpoint name is pointed at 'pretrained'
     opened = open_model(name, ema=ema, checkpoint=checkpoint, device=device)
     model, config = opened.model, opened.config
-    label_ids = _label_ids(labels, model, config) if labels else None
-    write_samples(model, n, seed=seed, labels=label_ids, output=out, save_dir=save_dir, nrow=nrow,
+    chosen = label_ids(labels, model, config) if labels else None
+    write_samples(model, n, seed=seed, labels=chosen, output=out, save_dir=save_dir, nrow=nrow,
                   truncation=truncation)
     loaded = config["loaded"]
     wrote = " and ".join(p for p in (out, f"{save_dir}/" if save_dir else None) if p)
     click.echo(f"wrote {n} samples to {wrote} (step {loaded['step']}{', EMA' if loaded['ema'] else ''})")
 
 
-def _label_ids(labels: tuple[str, ...], model: Any, config: dict[str, Any]) -> list[int]:
-    """Class indices from indices or the dataset's class names."""
+def label_ids(labels: tuple[str, ...], model: Any, config: dict[str, Any], option: str = "--label") -> list[int]:
+    """Class indices of a run's model from indices or its dataset's class names (``option`` names the flag)."""
     from ganzoo.errors import UsageError
 
     num_classes = getattr(model, "num_classes", 0)
     if not num_classes:
-        raise UsageError("--label is for class-conditional models; this model takes no labels")
+        raise UsageError(f"{option} is for class-conditional models; this model takes no labels")
     from ganzoo.hub.config import DatasetRecord
 
     recorded = DatasetRecord.of(config.get("dataset"))

@@ -123,7 +123,7 @@ class DemoService:
         entry = self._sampler(name)
         count = _bounded(count, 1, MAX_COUNT, "the number of images")
         labels = None
-        if entry.classes or entry.pretrained.model.num_classes:
+        if entry.pretrained.model.num_classes:
             if class_name and class_name != ANY_CLASS:
                 labels = entry.pretrained.labels_for([class_name]).repeat(count)
             else:
@@ -131,7 +131,7 @@ class DemoService:
         truncation = self._truncation(entry, truncation)
         with self._locks[name]:
             images = entry.pretrained.sample(count, seed=_seed(seed), labels=labels, truncation=truncation)
-        return _enlarge(grid_image(images, nrow=grid_columns(count)))
+        return _enlarge(grid_image(images))  # rows of ganzoo.images.grid_columns(count)
 
     def walk(self, name: str, *, seed_from: int = 0, seed_to: int = 1, steps: int = 24, mode: str = "slerp",
              rows: int = 4, class_name: str | None = None, truncation: float | None = None) -> Path:
@@ -238,13 +238,6 @@ def direction_key(entry: DemoModel, direction: str | None) -> str | None:
     return direction
 
 
-def grid_columns(count: int) -> int:
-    """Images per grid row: as square as possible."""
-    import math
-
-    return max(1, math.ceil(math.sqrt(count)))
-
-
 def load_upload(image: Any, *, channels: int) -> "Image.Image":
     """An uploaded image (a path, or a Pillow image from a sketch pad) as "L" or "RGB", size-checked."""
     from PIL import Image
@@ -312,8 +305,7 @@ def _bounded(value: Any, low: int, high: int, what: str) -> int:
 
 
 def _seed(value: Any) -> int:
-    number = _bounded(value if value is not None else 0, 0, 2**31 - 1, "the seed")
-    return number
+    return _bounded(value if value is not None else 0, 0, 2**31 - 1, "the seed")
 
 
 def _title(name: str, pretrained: Any) -> str:

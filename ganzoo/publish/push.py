@@ -44,18 +44,17 @@ def push_folder(
 
 def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, message: str | None,
             token: str | None) -> str:
-    from huggingface_hub import HfApi
-
     from ganzoo.version import __version__
 
     config = CheckpointConfig.read(folder)
     weights = confined_file(folder, config.weights.generator, "generator")
     if not weights.is_file():
         raise CheckpointError(f"{folder} is missing {weights.name}; re-export it")
-    api = HfApi(token=token, library_name="ganzoo", library_version=__version__)
     with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
         staged = _stage_with_card(folder, Path(tmp), config, repo_id)
-        return _commit(api, staged, repo_id, config, private=private, branch=branch, message=message)
+        return _commit(staged, repo_id, repo_type="model", private=private, branch=branch, token=token,
+                       message=message or f"Upload {config.architecture.name} checkpoint with ganzoo {__version__}",
+                       upload={"allow_patterns": CHECKPOINT_PATTERNS})
 
 
 def _stage_with_card(folder: Path, tmp: Path, config: CheckpointConfig, repo_id: str) -> Path:
@@ -69,25 +68,27 @@ def _stage_with_card(folder: Path, tmp: Path, config: CheckpointConfig, repo_id:
     return staged
 
 
-def _commit(api: Any, folder: Path, repo_id: str, config: CheckpointConfig, *, private: bool, branch: str | None,
-            message: str | None) -> str:
+def _commit(folder: Path, repo_id: str, *, repo_type: str, private: bool, branch: str | None, message: str,
+            token: str | None, upload: dict[str, Any], **repo_options: Any) -> str:
+    """One ``create_repo`` (and ``create_branch``) and one ``upload_folder`` commit; the commit URL.
+
+    ``upload`` says which files go (allow or ignore patterns); ``repo_options`` go to
+    ``create_repo`` (a Space's ``space_sdk``).
+    """
+    from huggingface_hub import HfApi
     from huggingface_hub.errors import LocalTokenNotFoundError
 
     from ganzoo.version import __version__
 
+    api = HfApi(token=token, library_name="ganzoo", library_version=__version__)
+    of_type = {} if repo_type == "model" else {"repo_type": repo_type}  # the Hub's default is a model repo
     try:
         with hub_errors(repo_id, branch, offline=False, action="push"):
-            api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+            api.create_repo(repo_id, private=private, exist_ok=True, repo_type=repo_type, **repo_options)
             if branch:
-                api.create_branch(repo_id, branch=branch, exist_ok=True)
-            commit = api.upload_folder(
-                repo_id=repo_id,
-                folder_path=str(folder),
-                allow_patterns=CHECKPOINT_PATTERNS,
-                commit_message=message or f"Upload {config.architecture.name} checkpoint with ganzoo {__version__}",
-                revision=branch,
-                repo_type="model",
-            )
+                api.create_branch(repo_id, branch=branch, exist_ok=True, **of_type)
+            commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message=message,
+                                       revision=branch, repo_type=repo_type, **upload)
     except LocalTokenNotFoundError as exc:
         raise HubError("pushing needs a Hugging Face token: run 'hf auth login' or pass --token") from exc
     return str(getattr(commit, "commit_url", commit))
@@ -96,20 +97,8 @@ def _commit(api: Any, folder: Path, repo_id: str, config: CheckpointConfig, *, p
 def push_space(folder: Path, repo_id: str, *, private: bool = False, branch: str | None = None,
                message: str | None = None, token: str | None = None) -> str:
     """Upload a Space folder (``ganzoo space``) as a Gradio Space repo in one commit; return the commit URL."""
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import LocalTokenNotFoundError
-
     from ganzoo.version import __version__
 
-    api = HfApi(token=token, library_name="ganzoo", library_version=__version__)
-    try:
-        with hub_errors(repo_id, branch, offline=False, action="push"):
-            api.create_repo(repo_id, private=private, exist_ok=True, repo_type="space", space_sdk="gradio")
-            if branch:
-                api.create_branch(repo_id, branch=branch, exist_ok=True, repo_type="space")
-            commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="space", revision=branch,
-                                       commit_message=message or f"Upload ganzoo {__version__} Space",
-                                       ignore_patterns=[".*", "**/.*", "__pycache__"])
-    except LocalTokenNotFoundError as exc:
-        raise HubError("pushing needs a Hugging Face token: run 'hf auth login' or pass --token") from exc
-    return str(getattr(commit, "commit_url", commit))
+    return _commit(folder, repo_id, repo_type="space", private=private, branch=branch, token=token,
+                   message=message or f"Upload ganzoo {__version__} Space",
+                   upload={"ignore_patterns": [".*", "**/.*", "__pycache__"]}, space_sdk="gradio")

@@ -45,10 +45,13 @@ def gradio_version() -> str:
 
 
 def _repo_id(text: str) -> str:
-    parts = text.removeprefix("hf:").split("@")[0].split("/")
-    if len(parts) != 2 or not all(parts):
+    """``--model-repo``'s repo id (``hf:`` and ``@revision`` allowed), checked by the Hub names' own rule."""
+    from ganzoo.hub.names import is_repo_id
+
+    repo = text.removeprefix("hf:").split("@")[0]
+    if not is_repo_id(repo):
         raise UsageError(f"--model-repo takes owner/name, like me/dcgan-fashion; got {text!r}")
-    return "/".join(parts)
+    return repo
 
 
 def write_space(name: str, out_dir: str | Path, *, model_repo: str | None = None, title: str | None = None,

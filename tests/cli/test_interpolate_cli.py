@@ -125,3 +125,17 @@ def test_an_existing_walk_needs_overwrite(tmp_path):
     assert target.read_bytes() == b"mine"
     assert run("pretrained", "dcgan-fashion", "interpolate", "-o", str(target), "--overwrite").exit_code == 0
     assert target.read_bytes()[:6] == b"GIF89a"
+
+
+def test_a_run_walks_with_its_dataset_class_names(tmp_path):
+    out = tmp_path / "run"
+    trained = run("train", "cgan", "--dataset", "fashion-mnist", "--data", "limit=128", "--set", "base_channels=8",
+                  "--max-steps", "2", "--quiet", "--out", str(out))
+    assert trained.exit_code == 0, trained.output
+    result = run("interpolate", str(out), "--class", "sneaker", "--class", "3", "-o", str(tmp_path / "w.png"),
+                 "--steps", "3")
+    assert result.exit_code == 0, result.output
+    assert "3 frames of 2 paths" in result.output
+    unknown = CliRunner().invoke(build_cli(), ["interpolate", str(out), "--class", "Spaceship", "-o",
+                                               str(tmp_path / "x.gif")])
+    assert unknown.exit_code != 0 and "unknown class 'Spaceship'" in unknown.output and "Sneaker" in unknown.output

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ganzoo.demo.service import DISPLAY_SCALE, grid_columns
+from ganzoo.demo.service import DISPLAY_SCALE
+from ganzoo.images import grid_columns
 
 SNEAKER, TROUSER, ANKLE_BOOT = 7, 1, 9
 #: The models every demo test serves: one of each kind the page has a tab for.
