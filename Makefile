@@ -60,6 +60,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install data
+	$(BIN)/python benchmarks/main_job.py
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/train_throughput.py
 

@@ -5,8 +5,9 @@
 
 The grid is laid out as ganzoo lays out its own (tiles in rows of ceil(sqrt(n)), 2 black pixels
 between them), and pixels are ``round((x + 1) * 127.5)``, so for the same latents
-(``--latents z.npy``) it matches ``ganzoo pretrained NAME sample`` to the pixel. Latents drawn
-here come from numpy's generator, not torch's: the same seed gives other garments than ganzoo's.
+(``--latents z.npy``) it matches ``ganzoo pretrained NAME sample`` to the pixel. Latents are
+drawn as ganzoo draws them (numpy's PCG64, float32), so for an unconditional model ``--seed S``
+gives the garments of ``ganzoo pretrained NAME sample --seed S``.
 A class-conditional file gets labels 0, 1, 2 ... in turn (``--label 7`` for one class).
 """
 
@@ -70,7 +71,9 @@ def main() -> None:
     if args.latents:
         latents = np.load(args.latents)
     else:
-        latents = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
+        # float32 draws of PCG64, as ganzoo.noise.draw_inputs makes them: ganzoo's own latents for this seed
+        latents = np.random.Generator(np.random.PCG64(args.seed)).standard_normal((args.num, latent_dim),
+                                                                                 dtype=np.float32)
     labels = None
     if "label" in {i.name for i in session.get_inputs()}:
         labels = np.full(len(latents), args.label) if args.label is not None else np.arange(len(latents)) % len(

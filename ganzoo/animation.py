@@ -48,21 +48,35 @@ def check_video_support() -> None:
         raise UsageError(VIDEO_HINT) from None
 
 
-def frame_images(frames: "torch.Tensor", *, nrow: int | None = None) -> list["Image.Image"]:
-    """One PIL grid per frame of ``[frames, rows, C, H, W]``."""
+def _scaled(images: "torch.Tensor", scale: int) -> "torch.Tensor":
+    """``images`` ``[N, C, H, W]`` with each pixel drawn as a ``scale`` x ``scale`` square."""
+    if scale == 1:
+        return images
+    import torch
+
+    return torch.nn.functional.interpolate(images, scale_factor=scale, mode="nearest")
+
+
+def frame_images(frames: "torch.Tensor", *, nrow: int | None = None, scale: int = 1) -> list["Image.Image"]:
+    """One PIL grid per frame of ``[frames, rows, C, H, W]``, scaled one frame at a time."""
     from ganzoo.images import grid_image
 
     rows = frames.shape[1]
     per_row = nrow or (rows if rows <= 8 else None)
-    return [grid_image(frame, nrow=per_row) for frame in frames]
+    return [grid_image(_scaled(frame, scale), nrow=per_row) for frame in frames]
 
 
-def strip_image(frames: "torch.Tensor") -> "Image.Image":
+def strip_image(frames: "torch.Tensor", *, scale: int = 1) -> "Image.Image":
     """The walk as one table: row ``r`` is path ``r``, column ``t`` is frame ``t``."""
-    from ganzoo.images import grid_image
+    from ganzoo.images import _Grid
 
     count, rows = frames.shape[:2]
-    return grid_image(frames.transpose(0, 1).reshape(count * rows, *frames.shape[2:]), nrow=count)
+    table = frames.transpose(0, 1).reshape(count * rows, *frames.shape[2:])
+    channels, height, width = table.shape[1:]
+    grid = _Grid(count * rows, channels, height * scale, width * scale, nrow=count)
+    for start in range(0, table.shape[0], count):  # one path at a time: no float copy of the whole table
+        grid.paste(_scaled(table[start:start + count], scale), start)
+    return grid.image
 
 
 def write_walk(frames: "torch.Tensor", path: "str | os.PathLike[str]", *, fps: float = 12.0,
@@ -76,19 +90,13 @@ def write_walk(frames: "torch.Tensor", path: "str | os.PathLike[str]", *, fps: f
         raise UsageError(f"--fps must be between 0.5 and 60, got {fps:g}")
     if not 1 <= scale <= 16:
         raise UsageError(f"--scale must be between 1 and 16, got {scale}")
-    if scale > 1:
-        import torch
-
-        count, rows = frames.shape[:2]
-        frames = torch.nn.functional.interpolate(frames.flatten(0, 1), scale_factor=scale, mode="nearest")
-        frames = frames.reshape(count, rows, *frames.shape[1:])
     target = Path(path)
     kind = output_kind(target)
     if kind == "strip":
         from ganzoo.images import _save_png
 
-        return _save_png(strip_image(frames), target)
-    images = frame_images(frames, nrow=nrow)
+        return _save_png(strip_image(frames, scale=scale), target)
+    images = frame_images(frames, nrow=nrow, scale=scale)
     with atomic_path(target) as tmp:
         if kind == "gif":
             # GIF stores delays in hundredths of a second; loop=0 repeats forever.

@@ -36,6 +36,7 @@ from torch.utils.data import Dataset
 
 from ganzoo.errors import DataUnavailableError, UsageError
 from ganzoo.plugins import get_registry
+from ganzoo.registry import Spec
 
 __all__ = [
     "ClassSelection",
@@ -44,6 +45,7 @@ __all__ = [
     "build_dataset",
     "check_split",
     "data_home",
+    "dataset_spec",
     "option_bool",
     "option_int",
     "resize_uint8",
@@ -64,7 +66,8 @@ class DatasetInfo:
     Image-to-image datasets (items with a ``"source"`` image) also give ``source_channels``,
     the channels of those inputs, and ``domains``, human names of the input (``"a"``) and
     output (``"b"``) domains, like ``{"a": "edge map", "b": "garment"}``; the training engine
-    passes both on to the model it builds.
+    passes both on to the model it builds. ``revision`` is the commit of a Hub data set
+    (``hf:owner/name``), so a run records exactly which data it saw.
     """
 
     name: str
@@ -77,6 +80,7 @@ class DatasetInfo:
     source: str = ""
     source_channels: int | None = None
     domains: dict[str, str] | None = None
+    revision: str | None = None
 
     def __post_init__(self) -> None:
         if self.classes is not None:
@@ -322,14 +326,34 @@ def resize_uint8(images: Tensor, size: int, chunk: int = 2048) -> Tensor:
 
 
 # -- building by name --------------------------------------------------------------------------
+def dataset_spec(name: str) -> tuple[Spec, dict[str, Any]]:
+    """The registry entry that builds ``name``, and the options the name itself carries.
+
+    A dataset registered with ``metadata={"prefix": "hf:"}`` owns every name that starts with
+    that prefix, so one entry serves open-ended names: ``hf:owner/name`` is built by entry
+    ``hf`` with ``source="owner/name"``. Registered names win over prefixes.
+
+    >>> dataset_spec("hf:uoft-cs/cifar10")[1]    # doctest: +SKIP
+    {'source': 'uoft-cs/cifar10'}
+    """
+    registry = get_registry("datasets")
+    if name not in registry:
+        for spec in registry:
+            prefix = spec.metadata.get("prefix")
+            if isinstance(prefix, str) and prefix and name.startswith(prefix):
+                return spec, {"source": name[len(prefix):]}
+    return registry.get(name), {}
+
+
 def build_dataset(name: str, split: str = "train", **options: Any) -> Dataset[Any]:
     """Build the registered dataset ``name``; bad splits, options and classes are usage errors.
 
     >>> build_dataset("cifar10", classes=["frog"], size=64)   # doctest: +SKIP
     """
-    spec = get_registry("datasets").get(name)
+    spec, carried = dataset_spec(name)
+    options = {**carried, **options}
     splits = spec.metadata.get("splits")
-    if splits:
+    if splits and not spec.metadata.get("prefix"):  # open-ended names check their own splits
         check_split(name, split, list(splits))
     factory = spec.load()
     try:
@@ -346,12 +370,25 @@ def build_dataset(name: str, split: str = "train", **options: Any) -> Dataset[An
             raise UsageError(
                 f"bad options for dataset '{name}' ({exc}); its options are: {listed}; see 'ganzoo info {name}'"
             ) from None
-    try:
-        dataset: Dataset[Any] = factory(split, **options)
-    except TypeError as exc:
-        if signature is not None:
-            raise
-        raise UsageError(f"bad options for dataset '{name}': {exc}; see 'ganzoo info {name}'") from exc
+    from ganzoo.plugins import plugin_code
+
+    with plugin_code(factory, what=f"building dataset '{name}'"):
+        try:
+            dataset: Dataset[Any] = factory(split, **options)
+        except TypeError as exc:
+            if signature is not None:
+                raise
+            raise UsageError(f"bad options for dataset '{name}': {exc}; see 'ganzoo info {name}'") from exc
+    info = getattr(dataset, "info", None)
+    if isinstance(info, DatasetInfo):  # a factory's own info keeps the license and source it was registered with
+        registered_license, registered_source = spec.metadata.get("license"), spec.metadata.get("source")
+        filled = info
+        if filled.license in ("", "unknown") and registered_license:
+            filled = dataclasses.replace(filled, license=str(registered_license))
+        if not filled.source and registered_source:
+            filled = dataclasses.replace(filled, source=str(registered_source))
+        if filled is not info:
+            dataset.info = filled  # type: ignore[attr-defined]
     if getattr(dataset, "info", None) is None:  # a third-party factory that skipped it
         meta = spec.metadata
         classes = meta.get("classes")

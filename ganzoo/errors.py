@@ -8,6 +8,9 @@ messages should say what went wrong *and* what to do next.
 from __future__ import annotations
 
 import errno
+import os
+import re
+import shutil
 
 
 def warn(text: str) -> None:
@@ -86,6 +89,18 @@ _FILE_SYSTEM_REASONS: dict[int, tuple[str, str, str]] = {
 }
 
 
+def _first_copy_error(exc: shutil.Error) -> OSError | None:
+    """The first failure of a ``shutil.copytree`` as the OSError it was (copytree keeps only its text)."""
+    entries = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+    for entry in entries:
+        if isinstance(entry, tuple) and len(entry) == 3:
+            found = re.match(r"\[Errno (\d+)\]", str(entry[2]))
+            if found:
+                code = int(found.group(1))
+                return OSError(code, os.strerror(code), str(entry[1]))
+    return None
+
+
 class FileSystemError(GanzooError):
     """The file system refused a write or a read: full disk, read-only mount, no permission.
 
@@ -103,6 +118,8 @@ class FileSystemError(GanzooError):
         current: BaseException | None = exc
         while current is not None and id(current) not in seen:
             seen.add(id(current))
+            if isinstance(current, shutil.Error):  # copytree's list of (source, target, "[Errno N] ...")
+                current = _first_copy_error(current) or current
             if isinstance(current, OSError) and current.errno in _FILE_SYSTEM_REASONS:
                 with_path, without_path, then = _FILE_SYSTEM_REASONS[current.errno]
                 names = [str(p) for p in (current.filename, current.filename2) if p not in (None, "")]

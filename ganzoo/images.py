@@ -15,7 +15,7 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from ganzoo.errors import UsageError
 from ganzoo.io import atomic_path
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
     from PIL import Image
 
@@ -36,6 +37,22 @@ def to_uint8(images: "torch.Tensor") -> "torch.Tensor":
     import torch
 
     return ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+def _uint8_nhwc(images: "torch.Tensor | np.ndarray") -> "np.ndarray":
+    """``[N, C, H, W]`` floats in [-1, 1] (a tensor, or a numpy array) as uint8 ``[N, H, W, C]`` pixels.
+
+    numpy arrays (what ONNX Runtime returns) are converted without importing torch, with the same
+    float32 arithmetic and round-half-to-even as :func:`to_uint8`, so equal floats give equal PNGs.
+    """
+    import numpy as np
+
+    if isinstance(images, np.ndarray):
+        scaled = (np.clip(images.astype(np.float32, copy=False), -1, 1) + np.float32(1)) * np.float32(127.5)
+        pixels: np.ndarray = np.round(scaled).astype(np.uint8).transpose(0, 2, 3, 1)
+        return pixels
+    converted: np.ndarray = to_uint8(images).permute(0, 2, 3, 1).numpy()
+    return converted
 
 
 #: The most pixels a sample grid may have (a 100000-image grid of 28x28 tiles is 90 Mpx); more is --save-dir's job.
@@ -70,12 +87,12 @@ class _Grid:
         self.tile = (height, width, padding)
         self.image = Image.new(self.mode, size)
 
-    def paste(self, images: "torch.Tensor", start: int) -> None:
+    def paste(self, images: "torch.Tensor | np.ndarray", start: int) -> None:
         """Put ``images`` ([-1, 1] floats) at positions ``start``, ``start + 1`` ..."""
         from PIL import Image
 
         height, width, padding = self.tile
-        pixels = to_uint8(images).permute(0, 2, 3, 1).numpy()
+        pixels = _uint8_nhwc(images)
         for offset in range(pixels.shape[0]):
             tile = Image.fromarray(pixels[offset, :, :, 0] if self.mode == "L" else pixels[offset], self.mode)
             row, col = divmod(start + offset, self.nrow)
@@ -119,6 +136,8 @@ def _save_grid_image(image: "Image.Image", path: str | os.PathLike[str], step: i
     from PIL import Image
 
     target = Path(path)
+    if target.suffix.lower() == ".png":  # no Image.init(): it imports every format plugin
+        return _save_png(image, target, step)
     Image.init()
     fmt = Image.registered_extensions().get(target.suffix.lower())
     if fmt not in Image.SAVE or fmt == "PNG":
@@ -128,7 +147,7 @@ def _save_grid_image(image: "Image.Image", path: str | os.PathLike[str], step: i
     return target
 
 
-def save_images(images: "torch.Tensor", directory: str | os.PathLike[str], *, prefix: str = "sample",
+def save_images(images: "torch.Tensor | np.ndarray", directory: str | os.PathLike[str], *, prefix: str = "sample",
                 start: int = 0, total: int | None = None) -> list[Path]:
     """Write one PNG per image (``sample_0000.png`` ...), atomically; returns the paths.
 
@@ -137,14 +156,14 @@ def save_images(images: "torch.Tensor", directory: str | os.PathLike[str], *, pr
     """
     from PIL import Image
 
-    pixels = to_uint8(images)
+    pixels = _uint8_nhwc(images)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     width = max(4, len(str((total if total is not None else start + len(pixels)) - 1)))
     paths = []
     for offset, image in enumerate(pixels):
-        array = image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)
-        pil = Image.fromarray(array.contiguous().numpy())  # uint8 HxW -> "L", HxWx3 -> "RGB"
+        array = image[:, :, 0] if image.shape[2] == 1 else image
+        pil = Image.fromarray(array.copy())  # uint8 HxW -> "L", HxWx3 -> "RGB"
         paths.append(_save_png(pil, directory / f"{prefix}_{start + offset:0{width}d}.png"))
     return paths
 
@@ -190,7 +209,8 @@ def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
                     out: str | os.PathLike[str] | None = None, save_dir: str | os.PathLike[str] | None = None,
                     nrow: int | None = None, labels: "torch.Tensor | Sequence[int] | None" = None,
                     batch_size: int = 256, return_images: bool = True,
-                    truncation: float | None = None) -> "torch.Tensor | None":
+                    truncation: float | None = None,
+                    latents: "torch.Tensor | np.ndarray | None" = None) -> "torch.Tensor | None":
     """Sample ``n`` images with a seeded generator; write a grid to ``out`` and/or PNGs to ``save_dir``.
 
     ``labels`` (class-conditional models) are cycled to ``n``. The images are made ``batch_size``
@@ -198,6 +218,8 @@ def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
     ``return_images=False`` memory does not grow with ``n`` beyond the latents (``n x
     latent_dim`` floats) and the grid's own pixels. Returns the images in [-1, 1] otherwise.
     ``seed=None`` draws from torch's global generator; ``truncation=T`` keeps latents in ``[-T, T]``.
+    ``latents`` (``[n, latent_dim]``, e.g. from :func:`ganzoo.noise.draw_inputs`) replace the
+    drawn ones (``seed`` and ``truncation`` then only matter for labels).
 
     >>> sample_to_files(model, 16, seed=1, out="grid.png")   # doctest: +SKIP
     """
@@ -217,7 +239,11 @@ def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
     grid = _Grid(n, *shape, nrow=nrow) if out is not None and len(shape) == 3 and all(shape) else None
     # All noise (and labels) first, in the order model.sample(n) draws them: the images depend
     # neither on batch_size nor on streaming.
-    if truncation is None:
+    if latents is not None:
+        z = torch.as_tensor(latents, dtype=torch.float32)
+        if z.shape[0] != n:
+            raise UsageError(f"expected {n} latents, got {z.shape[0]}")
+    elif truncation is None:
         z = model.sample_latent(n, generator=generator, device="cpu")
     else:
         z = model.sample_latent(n, generator=generator, device="cpu", truncation=truncation)
@@ -245,12 +271,45 @@ def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
     return torch.cat(chunks) if return_images else None
 
 
+def generated_to_files(generate: "Callable[[np.ndarray, np.ndarray | None], np.ndarray]", z: "np.ndarray",
+                       labels: "np.ndarray | None" = None, *, out: str | os.PathLike[str] | None = None,
+                       save_dir: str | os.PathLike[str] | None = None, nrow: int | None = None,
+                       batch_size: int = 256) -> None:
+    """:func:`sample_to_files` for a generator that is not a torch module (ONNX Runtime): numpy in, numpy out.
+
+    ``generate(z, labels)`` turns a batch of latents (and labels) into images ``[N, C, H, W]``
+    in [-1, 1]. Grids and files are laid out and converted exactly as :func:`sample_to_files`
+    does, and torch is never imported.
+    """
+    n = int(z.shape[0])
+    grid = None
+    for start in range(0, n, batch_size):
+        chunk_labels = None if labels is None else labels[start:start + batch_size]
+        images = generate(z[start:start + batch_size], chunk_labels)
+        if out is not None:
+            if grid is None:
+                grid = _Grid(n, *images.shape[1:], nrow=nrow)
+            grid.paste(images, start)
+        if save_dir is not None:
+            save_images(images, save_dir, start=start, total=n)
+        del images
+    if grid is not None and out is not None:
+        from ganzoo.outputs import writing
+
+        with writing(out):
+            _save_grid_image(grid.image, out)
+
+
 #: Images with more pixels than this (about 14000x14000) are refused from their header, before
 #: they are decoded: decoded as RGB such an image is 600 MB, as a float tensor 2.4 GB. It replaces
 #: Pillow's own decompression-bomb limit, whose warning ganzoo never prints. Raise or lift it with
 #: the environment variable ``GANZOO_MAX_IMAGE_PIXELS`` (``0`` = no limit), or set this from Python.
 MAX_IMAGE_PIXELS = 200_000_000
 MAX_PIXELS_ENV = "GANZOO_MAX_IMAGE_PIXELS"
+#: An image may be at most this many times wider than high, or higher than wide. Commands resize
+#: keeping the aspect ratio, so a 1x150,000,000 strip (150 Mpx, 291 KB) would grow to hundreds of
+#: gigabytes at any working size, or shrink to 0 pixels a side. Lifted with the pixel limit (``0``).
+MAX_ASPECT_RATIO = 64
 _PILLOW_LIMIT_LOCK = threading.Lock()
 
 
@@ -271,6 +330,16 @@ def _too_large_message(path: Path, size: tuple[int, int] | None, limit: int, det
     raise_to = f"{MAX_PIXELS_ENV}={pixels or 2 * limit}"
     return (f"{path} {what}, more than the limit of {limit:,} pixels; use a smaller image, or raise the limit "
             f"with the environment variable {raise_to} (0 for no limit)")
+
+
+def check_aspect_ratio(path: str | os.PathLike[str], size: tuple[int, int]) -> None:
+    """Refuse an image far longer than wide (:data:`MAX_ASPECT_RATIO`), from its header size."""
+    width, height = size
+    if min(width, height) < 1 or max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        ratio = max(width, height) / max(1, min(width, height))
+        raise UsageError(f"{path} is {width}x{height} pixels, {ratio:,.0f} times longer one way than the other, "
+                         f"more than the {MAX_ASPECT_RATIO}:1 an image may have; crop it, or lift the image "
+                         f"limits with the environment variable {MAX_PIXELS_ENV}=0")
 
 
 @contextlib.contextmanager
@@ -309,6 +378,8 @@ def open_image(path: str | os.PathLike[str], *, channels: int = 3) -> "Image.Ima
         with _pillow_limit(), Image.open(path) as opened:
             if limit is not None and opened.size[0] * opened.size[1] > limit:
                 raise UsageError(_too_large_message(path, opened.size, limit))
+            if limit is not None:
+                check_aspect_ratio(path, opened.size)
             Image.MAX_IMAGE_PIXELS = limit  # frames and tiles decoded below are held to it too
             opened.load()
             upright = ImageOps.exif_transpose(opened) if opened.getexif().get(_ORIENTATION, 1) != 1 else opened

@@ -137,11 +137,17 @@ def class_blend(model: "nn.Module", start: "Tensor", end: "Tensor", weight: "Ten
     """While inside, the generator's label embeddings give ``(1 - w) E[start] + w E[end]`` for each image.
 
     ``start``, ``end`` and ``weight`` have one entry per image of the next ``generate`` call.
-    Every ``nn.Embedding`` in ``model.generator`` is blended (cgan's label embedding,
-    SNGAN-projection's conditional batch-norm gains and biases alike), so any family whose
-    generator reads its class through embeddings can be walked from class to class.
+    Every ``nn.Embedding`` that sampling reads (see :func:`ganzoo.models.sampling_module`) is
+    blended (cgan's label embedding, SNGAN-projection's conditional batch-norm gains and biases
+    alike), so any family that reads its class through embeddings can be walked from class to class.
     """
-    embeddings = _embeddings(getattr(model, "generator", model))
+    inner = getattr(model, "model", model)  # a PretrainedGAN wraps its GAN
+    if hasattr(inner, "sampling_modules"):
+        from ganzoo.models import sampling_module
+
+        embeddings = _embeddings(sampling_module(inner))  # an embedding kept beside the generator too
+    else:
+        embeddings = _embeddings(getattr(model, "generator", model))
     if not embeddings:
         raise UsageError(f"{getattr(model, 'registry_name', type(model).__name__)} reads its classes without "
                          "an embedding, so classes cannot be blended; walk its latents with a fixed class instead")

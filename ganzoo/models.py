@@ -9,16 +9,17 @@ families only implement ``generate`` and ``discriminate``; image-to-image famili
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UsageError
+from ganzoo.errors import PluginError, UsageError
 from ganzoo.losses import Objective
-from ganzoo.plugins import get_registry
+from ganzoo.plugins import get_registry, plugin_code
 from ganzoo.translation import check_direction
 
 TASKS = ("unconditional", "class-conditional", "image-to-image", "style-transfer")
@@ -43,6 +44,11 @@ class GAN(nn.Module):
     discriminator: nn.Module
     #: The architecture's registry name, set by :func:`build_model` (absent on models built directly).
     registry_name: str
+    #: The attributes whose weights :meth:`generate` (or ``_translate``) reads: modules, parameters or
+    #: buffers of the model. EMA averages them, export writes them, every loader loads them and ONNX
+    #: traces them; a family that keeps a class embedding beside its generator lists both,
+    #: ``("generator", "embed")``. See :func:`sampling_module`.
+    sampling_modules: ClassVar[tuple[str, ...]] = ("generator",)
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
@@ -64,6 +70,10 @@ class GAN(nn.Module):
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+    def sampling_module(self) -> nn.Module:
+        """Everything :meth:`generate` reads, as one module (see :func:`sampling_module`)."""
+        return sampling_module(self)
 
     def sample_latent(self, n: int, *, generator: torch.Generator | None = None,
                       device: torch.device | str | None = None, truncation: float | None = None) -> Tensor:
@@ -232,6 +242,82 @@ class ImageToImageGAN(GAN):
         return {"a": str(value["a"]), "b": str(value["b"])}
 
 
+class SamplingParts(nn.Module):
+    """A view of several of a model's parts as one module: their state dict keys are prefixed by name.
+
+    It holds the model's own modules, parameters and buffers (no copies), so loading a state dict
+    into it loads the model, and ``copy.deepcopy`` of it copies all of them together (EMA).
+    """
+
+    def __init__(self, model: nn.Module, names: tuple[str, ...]) -> None:
+        super().__init__()
+        for name in names:
+            part = getattr(model, name)
+            if isinstance(part, nn.Parameter):
+                self.register_parameter(name, part)
+            elif isinstance(part, nn.Module):
+                self.add_module(name, part)
+            else:
+                self.register_buffer(name, part)
+
+
+def sampling_names(model: nn.Module) -> tuple[str, ...]:
+    """The model's declared :attr:`GAN.sampling_modules`, checked; a wrong declaration is its plugin's bug."""
+    names = getattr(model, "sampling_modules", ("generator",))
+    family = getattr(model, "registry_name", type(model).__name__)
+    if isinstance(names, str) or not isinstance(names, (tuple, list)) or not names:
+        raise PluginError(f"{family}.sampling_modules must be a tuple of attribute names such as "
+                          f"('generator', 'embed'), got {names!r}; this is a bug in the plugin that provides it")
+    for name in names:
+        part = getattr(model, name, None) if isinstance(name, str) else None
+        if not isinstance(part, (nn.Module, torch.Tensor)):
+            raise PluginError(f"{family}.sampling_modules names {name!r}, which is not a module, parameter or buffer "
+                              f"of the model; this is a bug in the plugin that provides it")
+    return tuple(names)
+
+
+def sampling_module(model: nn.Module) -> nn.Module:
+    """The one module holding every weight ``model.generate`` reads: what EMA, export and loaders use.
+
+    For the usual declaration, ``sampling_modules = ("generator",)``, it is ``model.generator``
+    itself, so weight files keep the generator's own keys; for more names it is a
+    :class:`SamplingParts` whose keys are prefixed by attribute (``generator.net.0.weight``,
+    ``embed.weight``), so a file that lacks one of them is refused by name.
+
+    >>> sampling_module(model).state_dict().keys()   # doctest: +SKIP
+    """
+    names = sampling_names(model)
+    if names == ("generator",):
+        generator: nn.Module = model.generator  # type: ignore[assignment]
+        return generator
+    return SamplingParts(model, names)
+
+
+@contextlib.contextmanager
+def sampling_swapped(model: nn.Module, module: nn.Module) -> Iterator[nn.Module]:
+    """Temporarily put ``module`` (a copy of :func:`sampling_module`, the EMA one) into ``model``."""
+    names = sampling_names(model)
+    if names == ("generator",):
+        parts = {"generator": module}
+    else:
+        parts = {name: getattr(module, name) for name in names}
+    live = {name: getattr(model, name) for name in names}
+    try:
+        for name, part in parts.items():
+            _put(model, name, part)
+        yield model
+    finally:
+        for name, part in live.items():
+            _put(model, name, part)
+
+
+def _put(model: nn.Module, name: str, part: Any) -> None:
+    if name in model._buffers:
+        model._buffers[name] = part
+    else:
+        setattr(model, name, part)
+
+
 def check_truncation(model: nn.Module, truncation: float) -> float:
     """``truncation`` as a float, refused for models whose latents are not standard normal."""
     name = getattr(model, "registry_name", type(model).__name__)
@@ -379,14 +465,15 @@ def build_model(name: str, **kwargs: Any) -> GAN:
     """Build the registered architecture ``name``; bad keyword arguments are a usage error."""
     spec = get_registry("architectures").get(name)
     factory = spec.load()
-    try:
-        model: GAN = factory(**kwargs)
-    except TypeError as exc:
-        match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
-        key = match.group(1) if match and match.group(1) in kwargs else None
-        value = kwargs.get(key) if key else None
-        hint = (_loss_option_hint(key, value) if key else None) or f"see 'ganzoo info {name}'"
-        raise ArchitectureOptionError(name, str(exc), hint, key, value) from exc
+    with plugin_code(factory, what=f"building '{name}'"):  # a third-party family's bug names its plugin
+        try:
+            model: GAN = factory(**kwargs)
+        except TypeError as exc:
+            match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+            key = match.group(1) if match and match.group(1) in kwargs else None
+            value = kwargs.get(key) if key else None
+            hint = (_loss_option_hint(key, value) if key else None) or f"see 'ganzoo info {name}'"
+            raise ArchitectureOptionError(name, str(exc), hint, key, value) from exc
     model.registry_name = name
     return model
 

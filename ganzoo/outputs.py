@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from re import Pattern
 
@@ -43,6 +43,8 @@ def image_format(path: "str | os.PathLike[str]", hint: str = "") -> str:
     from PIL import Image
 
     target = Path(path)
+    if target.suffix.lower() == ".png":  # always there; Image.init() imports every format plugin (~0.1 s)
+        return "PNG"
     Image.init()
     fmt = Image.registered_extensions().get(target.suffix.lower())
     if fmt is None or fmt not in Image.SAVE:
@@ -174,10 +176,14 @@ def check_files_in(folder: "str | os.PathLike[str]", targets: Iterable["str | os
 
 
 def check_replaced_folder(folder: "str | os.PathLike[str]", *, overwrite: bool,
-                          inputs: Iterable["str | os.PathLike[str]"] = (), option: str = "OUT_DIR") -> Path:
+                          inputs: Iterable["str | os.PathLike[str]"] = (), option: str = "OUT_DIR",
+                          ours: Callable[[Path], bool] | None = None, maker: str = "ganzoo") -> Path:
     """Check a folder that is replaced as a whole (``ganzoo export OUT_DIR``).
 
-    Replacing it must not delete an input, so it may neither be nor contain one.
+    Replacing it must not delete an input, so it may neither be nor contain one. Nor may it
+    delete what the command did not write: with ``ours`` (true for each entry ``maker`` writes),
+    a folder holding anything else -- a ``.git``, the user's files -- is refused, ``--overwrite``
+    or not, naming what was found.
     """
     target = Path(folder)
     if target.exists() and not target.is_dir():
@@ -191,6 +197,14 @@ def check_replaced_folder(folder: "str | os.PathLike[str]", *, overwrite: bool,
     refuse_inputs(target, inputs, option)
     if target.is_dir() and any(target.iterdir()) and not overwrite:
         raise UsageError(f"{target} already holds files; pass --overwrite to replace it, or choose another {option}")
+    if ours is not None and target.is_dir():
+        foreign = sorted(entry.name for entry in target.iterdir() if not ours(entry))
+        if foreign:
+            first = ".git" if ".git" in foreign else foreign[0]
+            found = ("a git repository (.git)" if first == ".git" else repr(first)) + (
+                f" and {len(foreign) - 1} more" if len(foreign) > 1 else "")
+            raise UsageError(f"{target} holds {found}, which {maker} does not write; it replaces only a folder it "
+                             f"made, even with --overwrite: move that away or choose another {option}")
     check_writable(target.parent, option)
     return target
 

@@ -372,7 +372,9 @@ _LOADERS: dict[str, Callable[[], ModuleType]] = {
     **dict.fromkeys(["FastDropout"], _dropout),
     **dict.fromkeys(["apply_spectral_norm"], _spectral),
     **dict.fromkeys(
-        ["open_image", "image_to_tensor", "tensor_to_image", "read_image", "write_image", "make_gif"], _images
+        ["open_image", "image_to_tensor", "tensor_to_image", "read_image", "write_image", "make_gif",
+         "max_image_pixels"],
+        _images
     ),
     **dict.fromkeys(["check_distinct", "check_file", "check_folder", "live_folder", "writing"], _outputs),
     **dict.fromkeys(["select_device"], _devices),

@@ -80,9 +80,19 @@ def _slow_seconds() -> float:
     return value if value == value else DEFAULT_SLOW_SECONDS  # NaN
 
 
+#: Distribution names by ``id(dist)`` (with the distribution, so that a reused id never matches): every
+#: call would otherwise parse the distribution's METADATA file again (77 times per command, ~40 ms).
+_DIST_NAMES: dict[int, tuple[Any, str]] = {}
+
+
 def _dist_name(ep: importlib_metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
-    return dist.metadata["Name"] if dist is not None else ""
+    if dist is None:
+        return ""
+    cached = _DIST_NAMES.get(id(dist))
+    if cached is None or cached[0] is not dist:
+        cached = _DIST_NAMES[id(dist)] = (dist, dist.metadata["Name"])
+    return cached[1]
 
 
 def _entry_points() -> list[importlib_metadata.EntryPoint]:
@@ -573,8 +583,8 @@ def owner_of(obj: object) -> tuple[PluginInfo, Spec | None] | None:
     return found
 
 
-def _frame_owner(tb: Any) -> tuple[PluginInfo, str] | None:
-    """The innermost traceback frame in a third-party plugin's package: (plugin, ``file:line``)."""
+def _frame_owner(tb: Any) -> tuple[PluginInfo, str, str] | None:
+    """The innermost traceback frame in a third-party plugin's package: (plugin, ``file:line``, module)."""
     manager = _manager
     if manager is None:
         return None
@@ -588,7 +598,7 @@ def _frame_owner(tb: Any) -> tuple[PluginInfo, str] | None:
     while tb is not None:
         name = tb.tb_frame.f_globals.get("__name__", "")
         if isinstance(name, str) and _top(name) in packages:
-            found = (packages[_top(name)], f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
+            found = (packages[_top(name)], f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}", name)
         tb = tb.tb_next
     return found
 
@@ -609,18 +619,45 @@ def plugin_code(*objects: object, what: str) -> Iterator[None]:
     except GanzooError:
         raise
     except Exception as exc:
-        frame = _frame_owner(exc.__traceback__)
-        owner = next((found for found in map(owner_of, objects) if found is not None), None)
-        if frame is None and owner is None:
+        blamed = blame(exc, *objects, what=what)
+        if blamed is None:
             raise
-        info = frame[0] if frame is not None else owner[0]  # type: ignore[index]
-        spec = owner[1] if owner is not None and owner[0] is info else None
-        entry = f" {KINDS[spec.kind]} '{spec.name}' ({spec.target})" if spec is not None else ""
-        where = f" at {frame[1]}" if frame is not None else ""
-        raise PluginError(
-            f"{_plugin_words(info)}{entry} failed in {what}{where}: {_one_line(f'{type(exc).__name__}: {exc}')}; "
-            f"this is a bug in that plugin, not in ganzoo: report it to its authors"
-        ) from exc
+        raise blamed from exc
+
+
+def blame(exc: BaseException, *objects: object, what: str | None = None) -> PluginError | None:
+    """The :class:`PluginError` that blames ``exc`` on the third-party plugin it came from, or ``None``.
+
+    The plugin is found from the innermost traceback frame in its package, or from ``objects``
+    (instances or classes it registered); the entry is named when one of ``objects`` is exactly
+    a registered target. Commands use it as the last word on an unexpected exception, so a
+    plugin's bug is never reported as ganzoo's "internal error".
+    """
+    frame = _frame_owner(exc.__traceback__)
+    owner = next((found for found in map(owner_of, objects) if found is not None), None)
+    if frame is None and owner is None:
+        return None
+    info = frame[0] if frame is not None else owner[0]  # type: ignore[index]
+    spec = owner[1] if owner is not None and owner[0] is info else None
+    if spec is None and frame is not None:
+        spec = _spec_at(info, frame[2])
+    entry = f" {KINDS[spec.kind]} '{spec.name}' ({spec.target})" if spec is not None else ""
+    where = f" at {frame[1]}" if frame is not None else ""
+    during = f" failed in {what}" if what else " raised"
+    return PluginError(
+        f"{_plugin_words(info)}{entry}{during}{where}: {_one_line(f'{type(exc).__name__}: {exc}')}; "
+        f"this is a bug in that plugin, not in ganzoo: report it to its authors"
+    )
+
+
+def _spec_at(info: PluginInfo, module: str) -> Spec | None:
+    """The one entry ``info`` registered whose target lives in ``module``, if exactly one does."""
+    manager = _manager
+    if manager is None:
+        return None
+    found = [spec for registry in manager.registries.values() for spec in registry
+             if spec.plugin == info.name and spec.target.partition(":")[0] == module]
+    return found[0] if len(found) == 1 else None
 
 
 _manager: PluginManager | None = None

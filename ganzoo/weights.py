@@ -189,13 +189,20 @@ def check_size(model: "torch.nn.Module", checked: int, where: str | Path, advice
 
 
 def check_finite(state: Mapping[str, "torch.Tensor"], path: str | Path, advice: str) -> None:
-    """Refuse weights with NaN or infinite values (they sample black or noise images)."""
+    """Refuse weights with NaN or infinite values, and batch-norm statistics no data could give.
+
+    Either kind samples black or noise images at best; a negative ``running_var`` turns into NaN
+    in batch norm's square root, and NaN features once crashed LAPACK inside FID (issue 22).
+    """
     import torch
 
     for key, tensor in state.items():
         if tensor.is_floating_point() and tensor.numel() and not bool(torch.isfinite(tensor).all()):
             raise CheckpointError(f"{path}: tensor {key!r} holds NaN or infinite values, so the model cannot "
                                   f"produce images; {advice}")
+        if key.rsplit(".", 1)[-1] == "running_var" and tensor.numel() and bool((tensor < 0).any()):
+            raise CheckpointError(f"{path}: tensor {key!r} holds negative batch-norm variances, which no data can "
+                                  f"give, so the model cannot produce images; {advice}")
 
 
 def element_count(entries: Mapping[str, Entry]) -> int:

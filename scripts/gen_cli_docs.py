@@ -51,7 +51,10 @@ caches and the Hub.)
   one line naming the file and the flag (exit 2). A `--save-dir` or `--frames` folder counts
   as existing when it already holds files of the kind written there (`sample_0000.png`,
   `frame_00010.png`); `--overwrite` then replaces that set as a whole and leaves your other
-  files alone. `ganzoo export --overwrite` replaces `OUT_DIR` as a whole.
+  files alone. `ganzoo export --overwrite` replaces `OUT_DIR` as a whole, and `ganzoo space
+  --overwrite` its `DIR`; both build the new folder beside the old one and swap it in only when
+  it is complete, and both refuse (one line, naming it) a folder holding anything they would not
+  write themselves: a `.git`, your own files.
 - An input is never written over or into, not even with `--overwrite`: `ganzoo style-transfer
   mine.png style.png -o mine.png` is refused, and so is an output inside a model or
   checkpoint folder being read, or an `OUT_DIR` that holds the run being exported.

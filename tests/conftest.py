@@ -32,6 +32,13 @@ def _fresh_plugin_manager():
     reset_manager()
 
 
+@pytest.fixture(autouse=True)
+def _own_working_directory(tmp_path, monkeypatch):
+    """Each test runs in its own empty folder: a command's default output (``samples.png``) lands
+    there, and no test depends on what the repository root or the caller's directory holds."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def ganzoo_home(tmp_path, monkeypatch):
     """A private cache/data home so tests never touch the user's files."""

@@ -1,7 +1,8 @@
 """A real Hub-compatible server for tests: olah serving local git repos on 127.0.0.1.
 
 olah (a self-hosted Hugging Face mirror) answers huggingface_hub's API and file routes from
-ordinary git repositories under ``<mirrors>/models/<org>/<name>``. Upstream Hub addresses point
+ordinary git repositories under ``<mirrors>/models/<org>/<name>`` (and data sets under
+``<mirrors>/datasets/<org>/<name>``). Upstream Hub addresses point
 at a dead loopback port and olah runs offline, so nothing leaves this machine.
 """
 
@@ -42,9 +43,13 @@ class LocalHub:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def publish(self, repo_id: str, folder: Path, message: str = "add checkpoint") -> str:
-        """Commit ``folder``'s files as repo ``repo_id`` (new commit on main); return the sha."""
-        repo = self.mirrors / "models" / repo_id
+    def publish(self, repo_id: str, folder: Path, message: str = "add checkpoint", *, repo_type: str = "model") -> str:
+        """Commit ``folder``'s files as repo ``repo_id`` (new commit on main); return the sha.
+
+        ``repo_type="dataset"`` publishes a data set repo (``datasets/<org>/<name>``), which olah
+        serves to the ``datasets`` library like the Hub: info, tree listings and file downloads.
+        """
+        repo = self.mirrors / f"{repo_type}s" / repo_id
         if not (repo / ".git").exists():
             repo.mkdir(parents=True)
             _git(repo, "init", "-q", "-b", "main")
@@ -52,11 +57,14 @@ class LocalHub:
             if item.name != ".git":
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
         for item in folder.iterdir():
-            shutil.copy2(item, repo / item.name)
+            if item.is_dir():  # data sets keep their files in folders (data/, plain_text/)
+                shutil.copytree(item, repo / item.name)
+            else:
+                shutil.copy2(item, repo / item.name)
         _git(repo, "add", "-A")
         _git(repo, "commit", "-q", "-m", message)
         sha = _git(repo, "rev-parse", "HEAD")
-        meta = self.repos / "api" / "models" / repo_id / "revision" / sha
+        meta = self.repos / "api" / f"{repo_type}s" / repo_id / "revision" / sha
         meta.mkdir(parents=True, exist_ok=True)
         (meta / "meta_head.json").write_text(json.dumps({"id": repo_id, "sha": sha}))
         return sha

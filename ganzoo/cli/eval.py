@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ganzoo.cli.output import echo_json, echo_table
+from ganzoo.cli.output import SEED, echo_json, echo_table
 from ganzoo.eval.settings import DEFAULT_REFERENCE
 
 TARGET_HELP = (
@@ -28,15 +28,17 @@ TARGET_HELP = (
                    "models [default: fid,kid,is,pr; l1,fid,class-accuracy for image-to-image models].")
 @click.option("-n", "--num-samples", type=click.IntRange(2, 1_000_000), default=10_000, show_default=True,
               help="Images to generate (and at most this many reference images).")
-@click.option("--reference", default=DEFAULT_REFERENCE, show_default=True,
-              help="Real data to compare with: DATASET:SPLIT or a folder of images. Image-to-image models "
-                   "translate the inputs of their training dataset's test split unless a DATASET:SPLIT is given.")
+@click.option("--reference", default=None,
+              help="Real data to compare with: DATASET:SPLIT or a folder of images [default: the test split of the "
+                   f"dataset a run, checkpoint or zoo model was trained on; {DEFAULT_REFERENCE} for images]. "
+                   "Image-to-image models translate the inputs of their training dataset's test split unless a "
+                   "DATASET:SPLIT is given.")
 @click.option("--feature", default=None,
-              help="Feature extractor: fmnist-cnn (bundled) or inception (needs torch-fidelity and its weights) "
+              help="Feature extractor: fmnist-cnn (bundled) or inception (pip install 'ganzoo[inception]') "
                    "[default: the dataset's own (fmnist-cnn for Fashion-MNIST), else inception].")
 @click.option("--feature-weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Weights file for the feature extractor instead of its default.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for latents, labels and subsets.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for latents, labels and subsets.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True,
               help="Images per generation / extraction batch (does not change the results).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, mps.")
@@ -50,7 +52,7 @@ TARGET_HELP = (
               help="Sample latents inside [-T, T] (the truncation trick, e.g. 0.5): more typical, less varied images; "
                    "recorded in the provenance (default off).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_command(target: str, metrics: str | None, num_samples: int, reference: str, feature: str | None,
+def eval_command(target: str, metrics: str | None, num_samples: int, reference: str | None, feature: str | None,
                  feature_weights: Path | None, seed: int, batch_size: int, device: str, precision: str,
                  no_baseline: bool, no_cache: bool, offline: bool, as_json: bool, truncation: float | None,
                  quiet: bool) -> None:
@@ -79,7 +81,8 @@ def eval_command(target: str, metrics: str | None, num_samples: int, reference: 
     from ganzoo.eval.names import check_extractor, check_metric_names, parse_reference
 
     check_metric_names(metrics)  # typos are usage errors before torch even loads
-    parse_reference(reference)
+    if reference is not None:
+        parse_reference(reference)
     if feature is not None:
         check_extractor(feature)
     from ganzoo.eval.api import evaluate
@@ -128,7 +131,10 @@ def _print_table(results: Any, target: str) -> None:
                    f"({', '.join(prov['directions'])}), compared with their targets")
     else:
         truncated = f", truncation {prov['truncation']:g}" if prov.get("truncation") else ""
-        click.echo(f"{target}: {prov['num_samples']:,} images (seed {prov['seed']}{truncated}) vs {ref_name}{ref_n}")
+        chosen = reference.get("chosen")
+        why = f" ({chosen})" if chosen and chosen != "given" else ""
+        click.echo(f"{target}: {prov['num_samples']:,} images (seed {prov['seed']}{truncated}) "
+                   f"vs {ref_name}{ref_n}{why}")
     base = prov.get("baseline")
     if base:
         cached = ", cached" if base.get("cached") else ""

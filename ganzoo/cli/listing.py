@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,6 +16,9 @@ from ganzoo.cli.output import echo_json, echo_table, human_size
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
 from ganzoo.plugins import find_everywhere, get_registry
 from ganzoo.registry import KINDS, Spec
+
+#: The longest ``plugins --check --timeout``: a day. Without a bound, ``inf`` never times out.
+MAX_CHECK_TIMEOUT = 86400.0
 
 if TYPE_CHECKING:
     from ganzoo.plugins import CheckResult
@@ -165,6 +169,36 @@ def _as_options(defaults: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _describe_prefixed(name: str, as_json: bool) -> bool:
+    """Show a name that a dataset owns by prefix (``hf:owner/name``) through the dataset's own
+    ``describe`` target (``metadata={"prefix": "hf:", "describe": "pkg.module:func"}``)."""
+    import importlib
+
+    for spec in get_registry("datasets"):
+        prefix, target = spec.metadata.get("prefix"), spec.metadata.get("describe")
+        if not (isinstance(prefix, str) and prefix and name.startswith(prefix) and isinstance(target, str)):
+            continue
+        module, _, attr = target.partition(":")
+        data = getattr(importlib.import_module(module), attr)(name[len(prefix):])
+        if as_json:
+            echo_json(data)
+            return True
+        click.echo(click.style(str(data.get("name", name)), bold=True) + f"  (data set, through '{spec.name}')")
+        rows: list[list[str]] = []
+        for key, value in data.items():
+            if key in ("name", "features", "splits") or value is None:
+                continue
+            rows.append(["  " + key, str(value)])
+        echo_table(rows)
+        click.echo("features")
+        echo_table([["  " + k, str(v)] for k, v in dict(data.get("features") or {}).items()])
+        click.echo("splits")
+        echo_table([["  " + k, ", ".join(f"{n:,} {what}" for what, n in dict(v).items() if n is not None)]
+                    for k, v in dict(data.get("splits") or {}).items()])
+        return True
+    return False
+
+
 @click.command("info")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(list(KINDS)), help="Which registry, when NAME is in several.")
@@ -177,6 +211,7 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
       ganzoo info vanilla
       ganzoo info fashion-mnist
       ganzoo info hinge --kind losses --json
+      ganzoo info hf:uoft-cs/cifar10     # a Hub data set: features, splits, sizes, licence
     """
     from ganzoo.plugins import get_manager
 
@@ -184,6 +219,8 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
         spec = get_registry(kind).get(name)
     else:
         found = find_everywhere(name)
+        if not found and _describe_prefixed(name, as_json):
+            return
         if not found:
             raise UnknownNameError(_unknown_anywhere(name))
         if len(found) > 1:
@@ -244,7 +281,8 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--check", is_flag=True,
               help="Load each plugin in a process of its own and report the ones that hang, exit or crash.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=MAX_CHECK_TIMEOUT), default=30,
+              show_default=True,
               metavar="SECONDS", help="With --check: how long a plugin may load before it counts as hanging.")
 def plugins_command(as_json: bool, check: bool, timeout: float) -> None:
     """List installed plugins: distribution, version, hooks, what each registered, errors.
@@ -264,6 +302,8 @@ def plugins_command(as_json: bool, check: bool, timeout: float) -> None:
       ganzoo plugins --check --timeout 10 --json
     """
     if check:
+        if not math.isfinite(timeout):  # click's range lets NaN through; NaN never times out
+            raise UsageError(f"--timeout must be a number of seconds, from 0 to {MAX_CHECK_TIMEOUT:g}; got {timeout}")
         _check_command(as_json, timeout)
         return
     from ganzoo.plugins import get_manager

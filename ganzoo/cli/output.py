@@ -19,6 +19,9 @@ import click
 OVERWRITE_HELP = ("Replace outputs that already exist (never an input: those are refused even with this). "
                   "Without it an existing output is an error, before any work starts.")
 
+#: The type of every sampling command's ``--seed``: what a torch generator accepts, checked by click.
+SEED = click.IntRange(0, 2**63 - 1)
+
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
@@ -75,8 +78,11 @@ TRUNCATION_HELP = ("Keep every latent value inside [-T, T] (the truncation trick
 
 def write_samples(model: Any, n: int, *, seed: int | None, labels: Any = None,
                   output: "str | os.PathLike[str] | None" = None, save_dir: "str | os.PathLike[str] | None" = None,
-                  nrow: int | None = None, truncation: float | None = None) -> None:
-    """Sample ``n`` images batch by batch into the grid and/or ``save_dir`` (all files or none)."""
+                  nrow: int | None = None, truncation: float | None = None, latents: Any = None) -> None:
+    """Sample ``n`` images batch by batch into the grid and/or ``save_dir`` (all files or none).
+
+    ``latents`` (numpy ``[n, latent_dim]``, :func:`ganzoo.noise.draw_inputs`) replace the model's own draw.
+    """
     if truncation is not None:  # refused for models without Gaussian latents before any file is staged
         from ganzoo.models import check_truncation
 
@@ -90,4 +96,18 @@ def write_samples(model: Any, n: int, *, seed: int | None, labels: Any = None,
             staging = stack.enter_context(staged_folder(save_dir, total=n, replaces=SAMPLE_FILES,
                                                         what="sample images", option="--save-dir"))
         sample_to_files(model, n, seed=seed, out=output, save_dir=staging.path if staging else None, nrow=nrow,
-                        labels=labels, return_images=False, truncation=truncation)
+                        labels=labels, return_images=False, truncation=truncation, latents=latents)
+
+
+def write_generated(generate: Any, z: Any, labels: Any = None, *, output: "str | os.PathLike[str] | None" = None,
+                    save_dir: "str | os.PathLike[str] | None" = None, nrow: int | None = None) -> None:
+    """:func:`write_samples` for a numpy generator (ONNX Runtime): same files, same staging, no torch."""
+    from ganzoo.images import generated_to_files
+    from ganzoo.outputs import SAMPLE_FILES, staged_folder
+
+    with contextlib.ExitStack() as stack:
+        staging = None
+        if save_dir is not None:
+            staging = stack.enter_context(staged_folder(save_dir, total=int(z.shape[0]), replaces=SAMPLE_FILES,
+                                                        what="sample images", option="--save-dir"))
+        generated_to_files(generate, z, labels, out=output, save_dir=staging.path if staging else None, nrow=nrow)

@@ -6,7 +6,7 @@ torch and huggingface_hub are imported inside the commands, never at module impo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import click
 from ganzoo.cli.interpolate import check_walk_outputs, run_walk, walk_options
 from ganzoo.cli.output import (
     OVERWRITE_HELP,
+    SEED,
     TRUNCATION_HELP,
     check_sample_outputs,
     echo_json,
@@ -26,6 +27,9 @@ from ganzoo.errors import UsageError
 from ganzoo.outputs import model_inputs, refuse_inputs
 
 NAME_HELP = "NAME: a zoo name (dcgan-fashion), hf:owner/repo[@revision], or a checkpoint folder."
+#: The sampling backends of ``ganzoo pretrained NAME sample`` and the variable that picks one.
+BACKENDS = ("auto", "onnx", "torch")
+BACKEND_ENV = "GANZOO_BACKEND"
 
 
 def hub_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,26 +65,32 @@ def _where(ctx: click.Context, offline: bool, token: str | None, force_download:
               help="How many images [default: 64]. Class-conditional models draw one grid row per class "
                    "(the --class ones, else all): 10 per class by default, or N spread over the rows, "
                    "rounded up to fill every row.")
-@click.option("--seed", type=int, default=None, help="Random seed (same seed, same images).")
+@click.option("--seed", type=SEED, default=None, help="Random seed (same seed, same images).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Grid image to write (.png, .jpg, .webp ...) [default: samples.png unless --save-dir is given].")
 @click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write one PNG per image (sample_0000.png ...) into this folder, all or none.")
 @click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--nrow", type=click.IntRange(1, 1000), default=None, help="Images per grid row [default: ~sqrt(n)].")
-@click.option("--class", "classes", multiple=True,
-              help="Class name (any case) or index, repeatable, for class-conditional models [default: every class].")
+@click.option("--class", "--label", "classes", multiple=True,
+              help="Class name (any case) or index, repeatable, for class-conditional models [default: every class]; "
+                   "--label is an alias.")
 @click.option("--truncation", type=float, default=None, metavar="T", help=TRUNCATION_HELP)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: cpu].")
+@click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), default="auto", envvar=BACKEND_ENV,
+              show_default=True, show_envvar=True,
+              help="onnx: run the folder's generator.onnx with ONNX Runtime (no PyTorch, much faster start); "
+                   "torch: PyTorch; auto: onnx when onnxruntime and a matching generator.onnx are there, on the CPU.")
 @hub_options
 @click.pass_context
 def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: Path | None, save_dir: Path | None,
                    overwrite: bool, nrow: int | None, classes: tuple[str, ...], truncation: float | None,
-                   device: str | None, offline: bool, token: str | None, force_download: bool) -> None:
+                   device: str | None, backend: str, offline: bool, token: str | None, force_download: bool) -> None:
     """Generate new images into a PNG grid (and/or one PNG per image).
 
     A class-conditional model draws one grid row per class, in class order (or in the order of
-    the --class options), and prints which class each row shows.
+    the --class options), and prints which class each row shows. Latents and labels come from
+    numpy's generator, so a seed gives the same images with either --backend.
 
     \b
     Examples:
@@ -90,11 +100,33 @@ def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: 
       ganzoo pretrained cgan-fashion sample --class Sneaker -n 16
       ganzoo pretrained cgan-fashion sample --class bag --class 7 -n 8
       ganzoo pretrained dcgan-fashion sample --truncation 0.5
+      ganzoo pretrained dcgan-fashion sample --backend torch   # or GANZOO_BACKEND=torch
     """
     if output is None and save_dir is None:
         output = Path("samples.png")
     name = ctx.obj["name"]
     check_sample_outputs(output, save_dir, overwrite=overwrite, inputs=model_inputs(name))
+    backend = backend.lower()
+    if backend == "onnx" and device not in (None, "cpu"):
+        raise UsageError(f"--backend onnx runs on the CPU; drop --device {device} or use --backend torch")
+    note = None
+    if backend != "torch" and device in (None, "cpu") and not force_download:
+        from ganzoo.hub.fast import FastPathUnavailable, open_fast_sampler
+
+        try:
+            sampler = open_fast_sampler(name)
+            request = _fast_request(sampler, classes, n, truncation)
+        except FastPathUnavailable as why:
+            if backend == "onnx":
+                fix = (", or write generator.onnx: 'ganzoo export' does (onnx installed), "
+                       "scripts/add_zoo_onnx.py for zoo folders") if why.note else ""
+                raise UsageError(f"--backend onnx cannot be used: {why}; use --backend torch{fix}") from None
+            if why.note:  # said once the PyTorch path has loaded: a broken folder's error stays one line
+                note = f"ganzoo: note: {why}; sampling with PyTorch"
+        else:
+            _sample_fast(sampler, request, n, seed=seed, output=output, save_dir=save_dir, nrow=nrow,
+                         truncation=truncation)
+            return
 
     from ganzoo.hub.pretrained import load_pretrained
 
@@ -104,25 +136,83 @@ def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: 
     for path, option in ((output, "-o"), (save_dir, "--save-dir")):
         if path is not None and folder is not None:
             refuse_inputs(path, [folder], option)
+    if note is not None:
+        click.echo(note, err=True)
     if model.task == "image-to-image":
         raise UsageError(f"{model.name} is image-to-image: it needs input images; use "
                          f"'ganzoo translate {model.name} INPUT -o OUT'")
-    rows = _class_rows(model, classes, n)
-    labels = None
-    if rows is None:
-        n = 64 if n is None else n
-    else:
-        labels, per_row, names = rows
-        if nrow is None and (len(names) > 1 or n is None):  # -n images of one class fill a square grid
-            nrow = per_row
-        n = labels.numel()
+    num_classes = int(getattr(model.model, "num_classes", 0) or 0)
+    names = model.classes if model.classes and len(model.classes) == num_classes else None
+    rows = _class_rows(num_classes, names, model.labels_for, classes, n)
+    n, labels, nrow = _layout(rows, n, nrow)
+    if truncation is not None:  # refused for models without Gaussian latents before anything is drawn
+        from ganzoo.models import check_truncation
+
+        truncation = check_truncation(model.model, truncation)
+    z = None
+    if getattr(model.model, "latent_distribution", None) == "normal":  # what the ONNX path draws too
+        from ganzoo.noise import draw_inputs
+
+        z, labels = draw_inputs(n, int(model.model.latent_dim), seed=seed, num_classes=num_classes, labels=labels,
+                                truncation=truncation)
     write_samples(model.model, n, seed=seed, labels=labels, output=output, save_dir=save_dir, nrow=nrow,
-                  truncation=truncation)
+                  latents=z, truncation=None if z is not None else truncation)
+    _report(output, save_dir, n, f"{model.name}, {model.source}", rows, nrow)
+
+
+def _layout(rows: tuple[Any, int, list[str]] | None, n: int | None, nrow: int | None) -> tuple[int, Any, int | None]:
+    """``(n, labels, nrow)``: 64 images by default, or the class rows' labels and width."""
+    if rows is None:
+        return (64 if n is None else n), None, nrow
+    labels, per_row, names = rows
+    if nrow is None and (len(names) > 1 or n is None):  # -n images of one class fill a square grid
+        nrow = per_row
+    return int(labels.size), labels, nrow
+
+
+def _fast_request(sampler: Any, classes: tuple[str, ...], n: int | None,
+                  truncation: float | None) -> tuple[Any, int, list[str]] | None:
+    """The class rows for the ONNX path, with the PyTorch path's errors for unknown classes and bad bounds."""
+    names = sampler.config.classes
+    num_classes = sampler.num_classes
+    if names is not None and len(names) != num_classes:
+        names = None
+    if truncation is not None:
+        distribution = (sampler.config.data.get("latent") or {}).get("distribution")
+        if distribution != "standard-normal":
+            raise UsageError(f"{sampler.name} draws its latents from a {distribution} distribution; --truncation "
+                             f"is defined for normal latents only, so drop it")
+        if not 0.05 <= truncation <= 10:
+            raise UsageError(f"--truncation must be between 0.05 and 10 (values are redrawn until inside [-T, T]), "
+                             f"got {truncation:g}")
+    return _class_rows(num_classes, names, sampler.class_indices, classes, n)
+
+
+def _sample_fast(sampler: Any, rows: tuple[Any, int, list[str]] | None, n: int | None, *, seed: int | None,
+                 output: Path | None, save_dir: Path | None, nrow: int | None, truncation: float | None) -> None:
+    """``ganzoo pretrained NAME sample`` through ONNX Runtime: the same inputs, files and lines, no torch."""
+    from ganzoo.cli.output import write_generated
+    from ganzoo.noise import draw_inputs
+
+    for path, option in ((output, "-o"), (save_dir, "--save-dir")):
+        if path is not None:
+            refuse_inputs(path, [sampler.folder], option)
+    count, labels, nrow = _layout(rows, n, nrow)
+    z, labels = draw_inputs(count, sampler.latent_dim, seed=seed, num_classes=sampler.num_classes, labels=labels,
+                            truncation=truncation)
+    write_generated(sampler.generate, z, labels, output=output, save_dir=save_dir, nrow=nrow)
+    _report(output, save_dir, count, f"{sampler.name}, {sampler.source}", rows, nrow)
+
+
+def _report(output: Path | None, save_dir: Path | None, n: int, what: str,
+            rows: tuple[Any, int, list[str]] | None, nrow: int | None) -> None:
+    """What ``sample`` wrote, and which class each row shows; the same lines on both backends."""
     if output is not None:
-        click.echo(f"wrote {output} ({n} images from {model.name}, {model.source})")
+        click.echo(f"wrote {output} ({n} images from {what})")
     if save_dir is not None:
         click.echo(f"wrote {n} images to {save_dir}/")
     if rows is not None:
+        _, per_row, names = rows
         if len(names) == 1:
             click.echo(f"class: {names[0]}")
         elif nrow == per_row:
@@ -173,25 +263,25 @@ def interpolate_command(ctx: click.Context, /, device: str | None, overwrite: bo
 PER_CLASS = 10
 
 
-def _class_rows(model: Any, classes: tuple[str, ...], n: int | None) -> tuple[Any, int, list[str]] | None:
+def _class_rows(num_classes: int, names: Sequence[str] | None, labels_for: Callable[[Sequence[str]], Any],
+                classes: tuple[str, ...], n: int | None) -> tuple[Any, int, list[str]] | None:
     """Labels for one grid row per class: ``(labels, per_row, row names)``; ``None`` if unconditional.
 
-    The rows are the ``--class`` choices in the order given, or every class in index order; each
-    holds :data:`PER_CLASS` images, or ``n`` spread over the rows and rounded up.
+    The rows are the ``--class`` choices in the order given (``labels_for`` turns names or
+    indices into indices), or every class in index order; each holds :data:`PER_CLASS` images,
+    or ``n`` spread over the rows and rounded up. The labels are a numpy int64 array, for both
+    backends.
     """
-    num_classes = int(getattr(model.model, "num_classes", 0) or 0)
+    import numpy as np
+
     if not num_classes:
         if classes:
-            model.labels_for(classes)  # the one-line "not class-conditional; drop --class" error
+            labels_for(classes)  # the one-line "not class-conditional; drop --class" error
         return None
-    chosen = model.labels_for(classes) if classes else None
-    if chosen is None:
-        import torch
-
-        chosen = torch.arange(num_classes)
-    names = model.classes if model.classes and len(model.classes) == num_classes else list(map(str, range(num_classes)))
-    per_row = PER_CLASS if n is None else -(-n // chosen.numel())
-    return chosen.repeat_interleave(per_row), per_row, [str(names[int(i)]) for i in chosen]
+    chosen = np.asarray(labels_for(classes) if classes else np.arange(num_classes), dtype=np.int64).reshape(-1)
+    shown = list(names) if names else list(map(str, range(num_classes)))
+    per_row = PER_CLASS if n is None else -(-n // chosen.size)
+    return np.repeat(chosen, per_row), per_row, [str(shown[int(i)]) for i in chosen]
 
 
 @pretrained_group.command("info")
@@ -359,12 +449,18 @@ def download_command(ctx: click.Context, offline: bool, token: str | None, force
               help="Generated images for --metrics.")
 @click.option("--reference", default=None, help="Reference for --metrics [default: the training dataset's test split].")
 @click.option("--feature", default=None,
-              help="Feature extractor for --metrics [default: the dataset's own (fmnist-cnn for Fashion-MNIST)].")
+              help="Feature extractor(s) for --metrics, comma-separated, e.g. fmnist-cnn,inception: the first scores "
+                   "every metric (and --truncations), each further one its feature-space metrics (FID, KID, PR, "
+                   "density-coverage) [default: the dataset's own (fmnist-cnn for Fashion-MNIST)].")
 @click.option("--truncations", default=None, metavar="T1,T2",
               help="Also record --metrics at these truncation bounds (e.g. 1.0,0.5), beside the untruncated ones.")
+@click.option("--onnx/--no-onnx", "onnx", default=None,
+              help="Also write generator.onnx, which 'ganzoo pretrained FOLDER sample' runs without PyTorch "
+                   "[default: when the onnx extra is installed and the model is a noise-to-image generator].")
 def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: str | None, dtype: str,
                    discriminator: bool, name: str | None, overwrite: bool, metrics: str | None,
-                   eval_samples: int, reference: str | None, feature: str | None, truncations: str | None) -> None:
+                   eval_samples: int, reference: str | None, feature: str | None, truncations: str | None,
+                   onnx: bool | None) -> None:
     """Turn a training run into a checkpoint folder (config, safetensors, card, samples).
 
     The folder is what 'ganzoo push' uploads and what 'ganzoo pretrained FOLDER' loads.
@@ -375,6 +471,7 @@ def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: s
       ganzoo export runs/dcgan OUT/dcgan-fashion --metrics fid,kid,is,pr --eval-samples 10000
       ganzoo export runs/pix2pix OUT/pix2pix --metrics l1,fid,class-accuracy
       ganzoo export runs/sngan OUT/sngan --metrics fid,pr --truncations 1.0,0.5
+      ganzoo export runs/sngan OUT/sngan --metrics fid,pr --feature fmnist-cnn,inception
       ganzoo pretrained OUT/dcgan-fashion sample
     """
     from ganzoo.publish.export import export_run
@@ -387,7 +484,7 @@ def export_command(run_dir: Path, out_dir: Path, ema: bool | None, checkpoint: s
                       "truncations": _truncations(truncations)}
     folder = export_run(run_dir, out_dir, ema=ema, checkpoint=checkpoint, dtype=dtype,
                         include_discriminator=discriminator, name=name, overwrite=overwrite,
-                        evaluation=evaluation)
+                        evaluation=evaluation, onnx=onnx)
     files = sorted(p.name for p in folder.iterdir())
     click.echo(f"exported {run_dir} -> {folder} ({', '.join(files)})")
 
@@ -397,9 +494,13 @@ def _truncations(text: str | None) -> list[float]:
     if not text:
         return []
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        bounds = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise UsageError(f"--truncations takes numbers separated by commas, like 1.0,0.5; got {text!r}") from None
+    for bound in bounds:  # before the evaluation, not after it (the same range as --truncation)
+        if not 0.05 <= bound <= 10:
+            raise UsageError(f"--truncations {text}: each bound must be between 0.05 and 10, got {bound:g}")
+    return bounds
 
 
 @click.command("push")

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ganzoo.cli.output import OVERWRITE_HELP, TRUNCATION_HELP, check_sample_outputs, write_samples
+from ganzoo.cli.output import OVERWRITE_HELP, SEED, TRUNCATION_HELP, check_sample_outputs, write_samples
 from ganzoo.outputs import model_inputs
 
 
@@ -18,7 +18,7 @@ from ganzoo.outputs import model_inputs
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("-n", "--num", "n", type=click.IntRange(1, 100_000), default=64, show_default=True,
               help="How many images (made 256 at a time, so memory stays flat).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the noise (same seed, same images).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the noise (same seed, same images).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False),
               help="Grid image to write, .png, .jpg, .webp ... (default samples.png unless --save-dir is given).")
 @click.option("--save-dir", type=click.Path(file_okay=False),
@@ -27,8 +27,9 @@ from ganzoo.outputs import model_inputs
 @click.option("--nrow", type=click.IntRange(min=1), help="Images per grid row (default: a square grid).")
 @click.option("--ema/--no-ema", default=None, help="Use the EMA generator (default: when the run kept one).")
 @click.option("--checkpoint", help="Which checkpoint: step_00000200, 200 or a folder (default: the latest).")
-@click.option("--label", "labels", multiple=True,
-              help="Class to draw (index or name; repeatable, cycled) for class-conditional models.")
+@click.option("--class", "--label", "labels", multiple=True,
+              help="Class to draw (index or name; repeatable, cycled) for class-conditional models; --label is "
+                   "an alias.")
 @click.option("--truncation", type=float, default=None, metavar="T", help=TRUNCATION_HELP)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: str | None, overwrite: bool,
@@ -41,7 +42,7 @@ def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: s
       ganzoo sample runs/vanilla-fashion-mnist
       ganzoo sample runs/x -n 16 --seed 3 -o grid.png --nrow 4
       ganzoo sample runs/x --no-ema --checkpoint step_00000200 --save-dir out/
-      ganzoo sample runs/cgan --label Sneaker --label 3
+      ganzoo sample runs/cgan --class Sneaker --class 3
       ganzoo sample runs/x --truncation 0.5
     """
     if out is None and save_dir is None:
@@ -62,7 +63,7 @@ def sample_command(run_dir: str, n: int, seed: int, out: str | None, save_dir: s
     click.echo(f"wrote {n} samples to {wrote} (step {loaded['step']}{', EMA' if loaded['ema'] else ''})")
 
 
-def label_ids(labels: tuple[str, ...], model: Any, config: dict[str, Any], option: str = "--label") -> list[int]:
+def label_ids(labels: tuple[str, ...], model: Any, config: dict[str, Any], option: str = "--class") -> list[int]:
     """Class indices of a run's model from indices or its dataset's class names (``option`` names the flag)."""
     from ganzoo.errors import UsageError
 

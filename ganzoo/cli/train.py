@@ -108,6 +108,8 @@ def _opt(*decls: str, help: str, **kwargs: Any) -> Callable[[_F], _F]:  # noqa: 
            "hyper-parameters to OUT/tensorboard (needs tensorboard) [default: jsonl, metrics.jsonl only].")
 @_opt("--tensorboard", is_flag=True, help="The same as --logger tensorboard.")
 @_opt("--quiet", "-q", is_flag=True, help="No progress bar or messages.")
+@_opt("--offline", is_flag=True, help="Use only data already on disk: Hub data sets (-d hf:...) from the "
+      "datasets cache, as HF_HUB_OFFLINE=1 does.")
 def train_command(arch: str | None, config_file: str | None, **options: Any) -> None:
     """Train ARCH on a dataset; writes checkpoints, sample grids and metrics to --out.
 
@@ -128,6 +130,8 @@ def train_command(arch: str | None, config_file: str | None, **options: Any) -> 
     Ctrl-C saves a checkpoint and stops (exit code 130); --resume continues exactly. One
     trainer at a time may use a run directory: a second one stops at once, naming the first.
     """
+    if options.pop("offline", None):
+        os.environ["HF_HUB_OFFLINE"] = "1"  # read by the hf: data source and by huggingface_hub
     explicit = _explicit_options(arch, options)
     config = _make_config(config_file, explicit)
     from ganzoo.train.trainer import TrainingInterrupted, train
@@ -146,6 +150,9 @@ def _explicit_options(arch: str | None, options: dict[str, Any]) -> dict[str, An
     for flag in ("sync_bn", "resume", "overwrite", "tensorboard", "quiet"):
         if explicit.get(flag) is False:
             del explicit[flag]
+    if explicit.get("tensorboard") and explicit.get("logger") == "jsonl":
+        raise UsageError("--tensorboard asks for TensorBoard files and --logger jsonl for metrics.jsonl only; "
+                         "give one of them")
     if arch is not None:
         explicit["arch"] = arch
     if "set_options" in explicit:

@@ -143,7 +143,11 @@ def _load(name: str, device: str, offline: bool, token: str | None, force_downlo
 
 def _translate_files(model: Any, files: list[Path], targets: list[Path], direction: str, side_by_side: bool,
                      batch_size: int, *, show: bool) -> str:
-    """Read, translate and write ``files`` batch by batch; returns the model's size as ``HxW``."""
+    """Read, translate and write ``files`` batch by batch; returns the model's size as ``HxW``.
+
+    Each input is resized to the model's size as soon as it is read, and each output resized back
+    and written one at a time, so memory holds one full-size image, never a batch of them.
+    """
     import torch
 
     from ganzoo.images import image_to_tensor, open_image, write_image
@@ -158,15 +162,21 @@ def _translate_files(model: Any, files: list[Path], targets: list[Path], directi
     try:
         for start in range(0, len(files), batch_size):
             chunk = files[start:start + batch_size]
-            originals = [image_to_tensor(open_image(path, channels=channels)) for path in chunk]
-            batch = torch.cat([resize(image[None], (height, width)) for image in originals])
-            outputs = translate(model, batch, direction, batch_size=batch_size, keep_size=False)
-            for original, output, target in zip(originals, outputs, targets[start:start + batch_size]):
-                picture = resize(output[None], (int(original.shape[-2]), int(original.shape[-1])))[0]
-                if side_by_side:
-                    shown = match_channels(original[None], picture.shape[0])[0]
-                    picture = torch.cat([shown, picture], dim=2)
+            sizes, inputs = [], []
+            for path in chunk:
+                original = image_to_tensor(open_image(path, channels=channels))
+                sizes.append((int(original.shape[-2]), int(original.shape[-1])))
+                inputs.append(resize(original[None], (height, width)))
+                del original  # before the next one is read
+            outputs = translate(model, torch.cat(inputs), direction, batch_size=batch_size, keep_size=False)
+            for path, size, output, target in zip(chunk, sizes, outputs, targets[start:start + batch_size]):
+                picture = resize(output[None], size)[0]
+                if side_by_side:  # read again rather than kept: one full-size input at a time
+                    original = image_to_tensor(open_image(path, channels=channels))
+                    picture = torch.cat([match_channels(original[None], picture.shape[0])[0], picture], dim=2)
+                    del original
                 write_image(picture, target)
+                del picture
             if bar is not None:
                 bar.update(len(chunk))
     finally:

@@ -214,7 +214,7 @@ def _style_tab(service: DemoService) -> None:
 
 
 def launch(app: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None, block: bool = True,
-           max_file_size: str = MAX_FILE_SIZE, quiet: bool = False) -> Any:
+           max_file_size: str | int = MAX_FILE_SIZE, quiet: bool = False) -> Any:
     """Serve ``app`` on ``host:port`` with the offline settings above; returns gradio's (app, url, share) triple."""
     app.queue(default_concurrency_limit=2)
     return app.launch(server_name=host, server_port=port, share=False, inbrowser=False, ssr_mode=False,

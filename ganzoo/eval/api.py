@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ganzoo.errors import UsageError
+from ganzoo.errors import GanzooError, UsageError
 from ganzoo.eval import cache as eval_cache
 from ganzoo.eval.features import FeatureExtractor, Features, autocast_for, extract, load_extractor
 from ganzoo.eval.metrics import Metric, build_metric, metric_label
@@ -49,7 +49,7 @@ def evaluate(
     *,
     metrics: str | list[str] | tuple[str, ...] | None = None,
     num_samples: int = DEFAULT_NUM_SAMPLES,
-    reference: str | Path = DEFAULT_REFERENCE,
+    reference: str | Path | None = None,
     feature: str | None = None,
     feature_weights: str | Path | None = None,
     seed: int = 0,
@@ -87,7 +87,8 @@ def evaluate(
     if int(batch_size) < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     check_metric_names(metrics)  # names of generator or translator metrics: typos fail before anything loads
-    ref_spec = parse_reference(str(reference))
+    if reference is not None:
+        parse_reference(str(reference))
     if feature is not None:
         check_extractor(feature)
     dev = evaluation_device(target, device)
@@ -97,17 +98,24 @@ def evaluate(
         if truncation is not None:
             raise UsageError("--truncation applies to models that sample latents; an image-to-image model has none")
         return translator.evaluate(
-            reference=None if str(reference) == DEFAULT_REFERENCE else reference, metrics=metrics,
+            reference=None if reference is None or str(reference) == DEFAULT_REFERENCE else reference,
+            metrics=metrics,
             num_samples=num_samples, feature=feature, feature_weights=feature_weights, seed=seed,
             batch_size=batch_size, device=device, precision=precision, baseline=baseline,
             metric_settings=metric_settings, progress=progress)
+    chosen_because = "given"
+    if reference is None:
+        reference, chosen_because = default_reference(loaded)
+    ref_spec = parse_reference(str(reference))
     names = parse_metrics(metrics)
     settings = settings_for(names, metric_settings)
     chosen = {name: build_metric(name, settings.get(name)) for name in names}
     show = sys.stderr.isatty() if progress is None else progress
-    feature = feature or default_feature(ref_spec.dataset)
+    asked_all = _asks_for_all(metrics)
+    feature = _feature_for_metrics(chosen, feature, asked_all) or default_feature(ref_spec.dataset)
 
     extractor = load_extractor(feature, weights=None if feature_weights is None else str(feature_weights), device=dev)
+    skipped = _fit_to_extractor(chosen, extractor, asked_all or metrics is None)  # defaults fit the extractor
     if precision == "auto":
         precision = extractor.default_precision
     precision_used, _ = autocast_for(precision, dev)
@@ -152,14 +160,14 @@ def evaluate(
     seconds["baseline"] = time.perf_counter() - tick
     seconds["total"] = time.perf_counter() - started
 
-    notes = _domain_notes(extractor, ref_spec)
+    notes = skipped + _domain_notes(extractor, ref_spec)
     rows = _rows(chosen, values, base_values, extractor.name, n_fake, n_ref)
     provenance = {
         "target": source.description,
         "num_samples": n_fake,
         "truncation": source.description.get("truncation") if isinstance(source.description, dict) else None,
         "reference": {**ref_spec.describe(), "num_samples": n_ref if needs_reference else None,
-                      "cached": ref_cached},
+                      "cached": ref_cached, "chosen": chosen_because},
         "baseline": base_info,
         "class_baseline": labelled_info,
         "extractor": {**extractor.describe(), "weights": extractor.weights_path},
@@ -173,6 +181,53 @@ def evaluate(
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
     }
     return EvalResults(rows, provenance)
+
+
+def default_reference(loaded: Any) -> tuple[str, str]:
+    """The test split of the dataset a loaded model was trained on (as ``ganzoo export`` scores it), and why.
+
+    A run records ``dataset``, a checkpoint ``training.dataset``; images, tensors and models
+    that record neither are compared with :data:`DEFAULT_REFERENCE`. The reason goes into the
+    provenance, and ``ganzoo eval`` prints it beside the reference.
+    """
+    from ganzoo.hub.config import DatasetRecord
+    from ganzoo.plugins import get_registry
+
+    config = getattr(loaded, "config", None) or {}
+    training = config.get("training")
+    recorded = DatasetRecord.of(config.get("dataset") or (training.get("dataset") if isinstance(training, dict)
+                                                          else None))
+    if recorded is None or not recorded.name:
+        what = "the model records no dataset" if loaded is not None else "images name no dataset"
+        return DEFAULT_REFERENCE, f"the default reference: {what}"
+    registry = get_registry("datasets")
+    splits = list(registry.get(recorded.name).metadata.get("splits") or []) if recorded.name in registry else []
+    split = "test" if not splits or "test" in splits else splits[-1]
+    return f"{recorded.name}:{split}", f"the {split} split of the dataset the model was trained on"
+
+
+#: What each extraction's progress label measures, for the error about non-finite features.
+_SOURCES = {"generating": "the generated samples", "target images": "the target images",
+            "reference": "the reference images", "real-vs-real": "the baseline's real images"}
+
+
+def check_finite_features(features: Features, source: str, extractor: str) -> None:
+    """Refuse NaN or infinite features (and logits) before any metric's linear algebra sees them.
+
+    Covariances and square roots of matrices with NaN once crashed LAPACK with a segfault (issue
+    22); the error names ``source`` ("the generated samples", "the reference images").
+    """
+    for what, tensor in (("features", features.features), ("logits", features.logits)):
+        if tensor is None or not tensor.numel():
+            continue
+        finite = torch.isfinite(tensor).all(dim=1) if tensor.dim() == 2 else torch.isfinite(tensor).all().reshape(1)
+        if bool(finite.all()):
+            continue
+        bad = int((~finite).sum())
+        cause = ("the model makes NaN or infinite pixels: its weights may have diverged (pick an earlier "
+                 "checkpoint)") if "generated" in source else "check those images"
+        raise GanzooError(f"{source} give NaN or infinite {extractor} {what} ({bad} of {len(finite)} images), so "
+                          f"no metric can be computed; {cause}")
 
 
 class _Job:
@@ -196,11 +251,13 @@ class _Job:
                 "source": source.cache_id, "n": n, "precision": self.precision,
                 "seed": self.seed if source.length is not None and n < source.length else None,
             })
-            hit = eval_cache.load_features(key)
-            if hit is not None and len(hit) == n:
+            hit = eval_cache.load_features(key, rows=n, width=self.extractor.num_features or None,
+                                           classes=self.extractor.num_classes or None)
+            if hit is not None:
                 return hit, True
         batches = counted(source.batches(n, self.batch_size, self.seed), n, label, self.progress)
         features = extract(batches, self.extractor, precision=self.precision)
+        check_finite_features(features, _SOURCES.get(label, label), self.extractor.name)
         if key is not None:
             eval_cache.save_features(key, features, {**source.description, "n": n, "extractor": self.extractor.name})
         return features, False
@@ -223,9 +280,9 @@ def _baselines(job: _Job, chosen: dict[str, Metric], base_spec: ReferenceSpec, r
             "metric": name, "settings": metric.effective_settings(n_base, n_ref),
         }
         key = eval_cache.cache_key(parts)
-        entry = eval_cache.load_json("baseline", key) if job.cache else None
-        if entry is not None and isinstance(entry.get("values"), dict):
-            found[name] = {k: float(v) for k, v in entry["values"].items()}
+        cached = eval_cache.baseline_values(key) if job.cache else None
+        if cached is not None:
+            found[name] = cached
             continue
         cached_all = False
         if base is None:
@@ -238,6 +295,54 @@ def _baselines(job: _Job, chosen: dict[str, Metric], base_spec: ReferenceSpec, r
     return found, info
 
 
+def _asks_for_all(metrics: str | list[str] | tuple[str, ...] | None) -> bool:
+    items = metrics.split(",") if isinstance(metrics, str) else list(metrics or ())
+    return any(str(item).strip().lower() == "all" for item in items)
+
+
+def _feature_for_metrics(chosen: dict[str, Metric], feature: str | None, asked_all: bool) -> str | None:
+    """The extractor the chosen metrics call for: ``feature``, or the one metrics declare (``Metric.features``).
+
+    Under ``--metrics all`` a metric of another space is left out later instead of refused.
+    """
+    declared = {name: metric.features for name, metric in chosen.items() if metric.features}
+    if asked_all or not declared:
+        return feature
+    spaces = set(declared.values())
+    if feature is not None and spaces != {feature}:
+        name, space = next((n, f) for n, f in declared.items() if f != feature)
+        raise UsageError(f"metric '{name}' is computed on its own features '{space}', not '{feature}'; "
+                         f"drop --feature, or score '{name}' in a separate 'ganzoo eval' run")
+    others = [name for name in chosen if name not in declared]
+    if len(spaces) > 1 or others:
+        name, space = next(iter(declared.items()))
+        rest = ", ".join(others) or ", ".join(n for n, f in declared.items() if f != space)
+        raise UsageError(f"metric '{name}' is computed on its own features '{space}', and {rest} on others; "
+                         f"score them in separate 'ganzoo eval' runs")
+    return next(iter(spaces))
+
+
+def _fit_to_extractor(chosen: dict[str, Metric], extractor: FeatureExtractor, asked_all: bool) -> list[str]:
+    """Drop (under ``--metrics all`` or the defaults, with a note each) or refuse metrics ``extractor`` cannot serve."""
+    notes: list[str] = []
+    for name, metric in list(chosen.items()):
+        problem = None
+        if metric.needs_logits and not extractor.num_classes and (asked_all or not _needs_labels(metric)):
+            problem = f"'{name}' needs class logits, and feature extractor '{extractor.name}' gives none"
+        elif metric.features and metric.features != extractor.name:
+            problem = f"'{name}' is computed on features '{metric.features}', not '{extractor.name}'"
+        if problem is None:
+            continue
+        if not asked_all:
+            raise UsageError(f"{problem}; drop it from --metrics, or choose another --feature")
+        del chosen[name]
+        notes.append(f"left out {problem}")
+        print(f"ganzoo: note: {notes[-1]}", file=sys.stderr)
+    if not chosen:
+        raise UsageError(f"no metric of --metrics can be computed with feature extractor '{extractor.name}'")
+    return notes
+
+
 def _needs_labels(metric: Metric) -> bool:
     """Class-fidelity metrics take the class each image was made for (``compute(..., labels=)``)."""
     return bool(getattr(metric, "needs_labels", False))
@@ -245,10 +350,13 @@ def _needs_labels(metric: Metric) -> bool:
 
 def _compute(metric: Metric, fake: Features, real: Features | None, labels: Tensor | None,
              seed: int) -> dict[str, float]:
+    from ganzoo.plugins import plugin_code
+
     reference = real if metric.needs_reference else None
-    if _needs_labels(metric):
-        return metric.compute(fake, reference, seed=seed, labels=labels)  # type: ignore[call-arg]
-    return metric.compute(fake, reference, seed=seed)
+    with plugin_code(metric, what="compute"):  # a third-party metric's bug names its plugin
+        if _needs_labels(metric):
+            return metric.compute(fake, reference, seed=seed, labels=labels)  # type: ignore[call-arg]
+        return metric.compute(fake, reference, seed=seed)
 
 
 def _class_labels(source: ImageSource, n: int, seed: int, names: list[str], extractor: FeatureExtractor,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -61,8 +62,58 @@ def save_json(kind: str, key: str, data: Mapping[str, Any]) -> None:
                       stacklevel=2)
 
 
-def load_features(key: str) -> Any:
-    """Cached :class:`~ganzoo.eval.features.Features`, or ``None``."""
+def _corrupt(path: Path, reason: str) -> None:
+    """The note for a cache entry that is not used: it is recomputed (and rewritten) instead."""
+    warnings.warn(f"the cached evaluation entry {path.name} in {path.parent} {reason}; recomputing it", stacklevel=3)
+
+
+def baseline_values(key: str) -> dict[str, float] | None:
+    """The cached real-vs-real values ``{output: number}`` of ``key``, or ``None`` (with a note when corrupt).
+
+    Every value must be a finite number: a string, ``null`` or ``1e400`` (infinite once read)
+    is a corrupt entry, recomputed rather than reported as a baseline.
+    """
+    path = cache_dir() / f"baseline-{key}.json"
+    entry = load_json("baseline", key)
+    if entry is None:
+        if path.is_file():
+            _corrupt(path, "is not a JSON object")
+        return None
+    values = entry.get("values")
+    if not isinstance(values, dict) or not values:
+        _corrupt(path, "holds no values")
+        return None
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            _corrupt(path, f"holds {value!r} for {name}, not a finite number")
+            return None
+    return {str(name): float(value) for name, value in values.items()}
+
+
+def _features_problem(tensor: Any, what: str, rows: int | None, width: int | None) -> str | None:
+    """Why ``tensor`` cannot be the ``what`` of ``rows`` images, ``width`` numbers each (``None``: it can)."""
+    import torch
+
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() != 2:
+        return f"has {what} of shape {list(getattr(tensor, 'shape', []))}, not a table of one row per image"
+    if not tensor.is_floating_point():
+        return f"has {what} of type {str(tensor.dtype).removeprefix('torch.')}, not floating-point numbers"
+    if rows is not None and tensor.shape[0] != rows:
+        return f"has {what} of {tensor.shape[0]} images, not {rows}"
+    if width is not None and tensor.shape[1] != width:
+        return f"has {what} of {tensor.shape[1]} numbers per image, not {width}"
+    if tensor.numel() and not bool(torch.isfinite(tensor).all()):
+        return f"has {what} holding NaN or infinite values"
+    return None
+
+
+def load_features(key: str, *, rows: int | None = None, width: int | None = None,
+                  classes: int | None = None) -> Any:
+    """Cached :class:`~ganzoo.eval.features.Features`, or ``None`` (with a note when the file is corrupt).
+
+    The file is checked, never trusted: a 2-D floating-point table of ``rows`` x ``width``
+    finite numbers (and logits of ``rows`` x ``classes``, when present), else it is recomputed.
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -73,11 +124,20 @@ def load_features(key: str) -> Any:
         return None
     try:
         tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError):
+    except (SafetensorError, OSError, ValueError) as exc:
+        _corrupt(path, f"cannot be read ({' '.join(str(exc).split())[:200]})")
         return None
     if "features" not in tensors:
+        _corrupt(path, "holds no features")
         return None
-    return Features(tensors["features"], tensors.get("logits"))
+    logits = tensors.get("logits")
+    problem = _features_problem(tensors["features"], "features", rows, width)
+    if problem is None and logits is not None:
+        problem = _features_problem(logits, "logits", rows, classes)
+    if problem is not None:
+        _corrupt(path, problem)
+        return None
+    return Features(tensors["features"], logits)
 
 
 def save_features(key: str, features: Any, description: Mapping[str, Any]) -> None:

@@ -60,6 +60,11 @@ class FeatureExtractor(nn.Module):
         raise NotImplementedError
 
     # -- shared behaviour ----------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        """Where the extractor runs: its weights' device; the CPU when it has none."""
+        return extractor_device(self)
+
     def prepare(self, images: Tensor) -> Tensor:
         """Match channels and size: RGB -> luma or gray -> RGB, then an antialiased resize."""
         if images.dim() != 4:
@@ -126,9 +131,11 @@ def load_extractor(name: str, *, weights: str | None = None, device: str | torch
     128
     """
     from ganzoo.eval.names import check_extractor
+    from ganzoo.plugins import plugin_code
 
     factory = check_extractor(name).load()
-    extractor: FeatureExtractor = factory(weights=weights) if weights is not None else factory()
+    with plugin_code(factory, what=f"building feature extractor '{name}'"):
+        extractor: FeatureExtractor = factory(weights=weights) if weights is not None else factory()
     extractor = extractor.to(device).eval()
     if torch.device(device).type in ("cpu", "cuda"):
         extractor = extractor.to(memory_format=torch.channels_last)
@@ -158,7 +165,7 @@ def extract(
 
     >>> extract(iter_batches(images, 500), extractor).features.shape   # doctest: +SKIP
     """
-    device = next(extractor.parameters()).device
+    device = extractor_device(extractor)
     _, autocast = autocast_for(precision, device)
     feats: list[Tensor] = []
     logits: list[Tensor] = []
@@ -172,6 +179,13 @@ def extract(
     if not feats:
         raise UsageError("no images to extract features from")
     return Features(torch.cat(feats), torch.cat(logits) if logits else None)
+
+
+def extractor_device(extractor: nn.Module) -> torch.device:
+    """The device of ``extractor``'s weights; the CPU for a weight-free one (a pixel-space extractor, say)."""
+    for tensor in (*extractor.parameters(), *extractor.buffers()):
+        return tensor.device
+    return torch.device("cpu")
 
 
 def iter_batches(images: Tensor, batch_size: int) -> Iterator[Tensor]:

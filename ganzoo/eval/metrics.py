@@ -37,12 +37,23 @@ class Metric:
     needs_logits: ClassVar[bool] = False
     #: Outputs for which larger is better; the rest are distances (smaller is better).
     higher_is_better: ClassVar[tuple[str, ...]] = ()
+    #: ``compute`` also takes ``labels=``: the class each generated image was made for.
+    needs_labels: ClassVar[bool] = False
+    #: The feature extractor this metric is defined in (a registered ``features`` name), or ``None``
+    #: for any: a pixel-space metric names its own weight-free extractor, so ``--feature`` cannot
+    #: put it in another space and ``--metrics all`` leaves it out where another extractor is used.
+    features: ClassVar[str | None] = None
 
     def __init__(self, **settings: Any) -> None:
         self.settings: dict[str, Any] = dict(settings)
 
     def compute(self, fake: "Features", real: "Features | None", *, seed: int = 0) -> dict[str, float]:
-        """``{output: value}`` for generated features ``fake`` against reference features ``real``."""
+        """``{output: value}`` for generated features ``fake`` against reference features ``real``.
+
+        ``fake.features`` is ``[N, num_features]`` float32 on the CPU, ``fake.logits`` ``[N,
+        num_classes]`` or ``None``; ``real`` is ``None`` unless :attr:`needs_reference`. Each
+        output may add ``"{output}_std"``. Metrics with :attr:`needs_labels` get ``labels=``.
+        """
         raise NotImplementedError
 
     def effective_settings(self, n_fake: int, n_real: int) -> dict[str, Any]:

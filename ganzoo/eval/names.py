@@ -208,9 +208,26 @@ class ReferenceSpec:
             return None
         from ganzoo.plugins import get_registry
 
-        splits = list(get_registry("datasets").get(self.dataset).metadata.get("splits") or [])
+        registry = get_registry("datasets")
+        known = self.dataset in registry
+        splits = list(registry.get(self.dataset).metadata.get("splits") or []) if known else ["train", "test"]
         other = "train" if self.split != "train" else "test"
         return ReferenceSpec(self.dataset, other) if other in splits else None
+
+
+def _prefixed_dataset(text: str) -> ReferenceSpec | None:
+    """``hf:owner/name[:split]`` (a dataset that owns a name prefix): the name and its split (default test)."""
+    from ganzoo.plugins import get_registry
+
+    for spec in get_registry("datasets"):
+        prefix = spec.metadata.get("prefix")
+        if isinstance(prefix, str) and prefix and text.startswith(prefix) and len(text) > len(prefix):
+            body = text[len(prefix):]
+            head, sep, split = body.rpartition(":")
+            if sep and head and "/" not in split:
+                return ReferenceSpec(prefix + head, split)
+            return ReferenceSpec(text, "test")
+    return None
 
 
 def parse_dataset_split(text: str, *, what: str = "--reference") -> ReferenceSpec | None:
@@ -219,6 +236,9 @@ def parse_dataset_split(text: str, *, what: str = "--reference") -> ReferenceSpe
 
     name, sep, split = text.partition(":")
     registry = get_registry("datasets")
+    prefixed = _prefixed_dataset(text)
+    if prefixed is not None:  # hf:owner/name[@rev][:split]: the name owns its first colon
+        return prefixed
     if name not in registry:
         if sep:
             raise UsageError(f"bad {what} '{text}': {registry.unknown_message(name)}")

@@ -156,7 +156,7 @@ def build_card(
         license=license,
         pipeline_tag=PIPELINE_TAGS.get(task),
         tags=sorted({"ganzoo", "gan", arch.name, "safetensors", task}),
-        datasets=[dataset] if dataset else None,
+        datasets=_card_datasets(parsed),
         model_name=name or arch.name,
         eval_results=eval_results or None,
     )
@@ -193,6 +193,16 @@ def build_card(
         **_translation_facts(parsed, summary_dataset=dataset),
     )
     return card
+
+
+def _card_datasets(config: CheckpointConfig) -> list[str] | None:
+    """The card's ``datasets:``: a Hub data set's repo id (the Hub links it), else the recorded name."""
+    record = config.dataset
+    if record is None or not record.name:
+        return None
+    if record.name.startswith("hf:"):
+        return [record.hub_repo_id] if record.hub_repo_id else None  # a local folder has no Hub page
+    return [record.name]
 
 
 def _translation_facts(config: CheckpointConfig, *, summary_dataset: str | None) -> dict[str, Any]:

@@ -7,6 +7,8 @@ unpickles anything; errors name the file and say what to do.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from torch import nn
 from ganzoo.errors import CheckpointError, GanzooError, PluginError, UnknownNameError
 from ganzoo.hub.config import CONFIG_NAME, FORMAT, FORMAT_VERSION, WEIGHT_FILES, CheckpointConfig
 from ganzoo.io import atomic_path, write_json
-from ganzoo.models import GAN, build_model
+from ganzoo.models import GAN, build_model, sampling_module
 from ganzoo.weights import (
     build_skeleton,
     check_entries,
@@ -35,6 +37,10 @@ __all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHT_FILES", "Checkpoin
 
 #: What to do about weights that do not fit the model config.json describes.
 _MISMATCH_ADVICE = "re-export the checkpoint, or install the plugin version it was made with"
+#: The largest image side a checkpoint's model may make or take. Fully convolutional families
+#: (pix2pix, CycleGAN) have the same weights at every size, so only this bounds the memory an
+#: edited ``image_size`` asks for: 16384x16384 would take gigabytes for one 28x28 input.
+MAX_IMAGE_SIDE = 4096
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -112,7 +118,7 @@ def _cast(state: Mapping[str, torch.Tensor], dtype: torch.dtype) -> dict[str, to
 def save_weights(module: nn.Module, path: str | Path, dtype: torch.dtype = torch.float32) -> None:
     """Write a module's state dict as safetensors, atomically."""
     with atomic_path(path) as tmp:
-        save_file(_cast(module.state_dict(), dtype), str(tmp), metadata={"format": "pt"})
+        _save_tensors(_cast(module.state_dict(), dtype), tmp)
 
 
 def write_checkpoint(
@@ -127,9 +133,9 @@ def write_checkpoint(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     dtype = getattr(torch, config["weights"]["dtype"])
-    state = generator_state if generator_state is not None else model.generator.state_dict()
+    state = generator_state if generator_state is not None else sampling_module(model).state_dict()
     with atomic_path(folder / WEIGHT_FILES["generator"]) as tmp:
-        save_file(_cast(state, dtype), str(tmp), metadata={"format": "pt"})
+        _save_tensors(_cast(state, dtype), tmp)
     config = dict(config)
     if include_discriminator:
         save_weights(model.discriminator, folder / WEIGHT_FILES["discriminator"], dtype)
@@ -204,15 +210,34 @@ def load_checkpoint(folder: str | Path, *, discriminator: bool = False) -> tuple
     if skeleton is not None:
         _check_rebuilt(skeleton, config, folder)
         for what, entries in headers.items():
-            check_entries(getattr(skeleton, what).state_dict(), entries, files[what], what, _MISMATCH_ADVICE)
+            check_entries(_part(skeleton, what).state_dict(), entries, files[what], what, _MISMATCH_ADVICE)
         check_size(skeleton, sum(element_count(e) for e in headers.values()), parsed.path, _MISMATCH_ADVICE)
     model = build_from_config(config)
     if skeleton is None:
         _check_rebuilt(model, config, folder)
     for what, path in files.items():
-        load_weights_strict(getattr(model, what), path, what)
+        load_weights_strict(_part(model, what), path, what)
     model.eval()
     return model, config
+
+
+def _save_tensors(state: Mapping[str, torch.Tensor], path: str | Path) -> None:
+    """``save_file``, with its I/O errors ("... (os error 28)") raised as the OSError they are, so a
+    full disk is one line naming the file, not an internal error."""
+    try:
+        save_file(dict(state), str(path), metadata={"format": "pt"})
+    except SafetensorError as exc:
+        found = re.search(r"os error (\d+)", str(exc))
+        if found is None:
+            raise
+        code = int(found.group(1))
+        raise OSError(code, os.strerror(code), str(path)) from exc
+
+
+def _part(model: GAN, what: str) -> nn.Module:
+    """The module a weight file fills: ``generator`` means everything sampling reads (see sampling_module)."""
+    part: nn.Module = sampling_module(model) if what == "generator" else getattr(model, what)
+    return part
 
 
 def _check_rebuilt(model: GAN, config: Mapping[str, Any], folder: Path) -> None:
@@ -221,6 +246,21 @@ def _check_rebuilt(model: GAN, config: Mapping[str, Any], folder: Path) -> None:
     if config.get("task") and config["task"] != model.task:
         raise CheckpointError(f"{where} says task '{config['task']}' but its architecture builds a "
                               f"{model.task} model; the plugin version differs: re-export the checkpoint")
+    shapes = {"images": tuple(getattr(model, "image_shape", ()) or ()),
+              "inputs": tuple(getattr(model, "input_shape", ()) or ())}
+    for what, shape in shapes.items():
+        if len(shape) == 3 and max(shape[1:]) > MAX_IMAGE_SIDE:
+            raise CheckpointError(f"{where} describes a model whose {what} are {shape[2]}x{shape[1]} pixels, more "
+                                  f"than the {MAX_IMAGE_SIDE} a side a checkpoint may have (its weights do not "
+                                  f"fix the size); it was not built: check image_size in its kwargs, or "
+                                  f"re-export the checkpoint")
+    image = config.get("image")
+    if isinstance(image, Mapping) and len(shapes["images"]) == 3:
+        recorded = tuple(image.get(k) for k in ("channels", "height", "width"))
+        if all(isinstance(v, int) for v in recorded) and recorded != shapes["images"]:
+            raise CheckpointError(f"{where} records images of {list(recorded)} (channels, height, width) but the "
+                                  f"rebuilt model makes {list(shapes['images'])}; restore its config.json, or "
+                                  f"re-export the checkpoint")
     if model.task != "image-to-image":
         return
     facts = translation_facts(model)

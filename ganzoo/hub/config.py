@@ -68,6 +68,7 @@ class DatasetRecord:
     split: str | None = None
     options: dict[str, Any] | None = None  # as recorded: None when the record has none
     info: dict[str, Any] = field(default_factory=dict)
+    revision: str | None = None  # the commit of a Hub data set (hf:owner/name) the model saw
 
     @classmethod
     def of(cls, value: Any) -> "DatasetRecord | None":
@@ -76,13 +77,28 @@ class DatasetRecord:
             return None
         if isinstance(value, Mapping):
             name, options = value.get("name"), value.get("options")
+            info = dict(value.get("info") or {})
+            revision = value.get("revision") or info.get("revision")
             return cls(None if name is None else str(name), value.get("split"),
-                       dict(options) if isinstance(options, Mapping) else None, dict(value.get("info") or {}))
+                       dict(options) if isinstance(options, Mapping) else None, info,
+                       None if revision is None else str(revision))
         return cls(str(value))
 
     def as_training_record(self) -> dict[str, Any]:
-        """What a checkpoint's ``training.dataset`` stores: name, split and options."""
-        return {"name": self.name, "split": self.split, "options": self.options}
+        """What a checkpoint's ``training.dataset`` stores: name, split, options (and a Hub set's commit)."""
+        record: dict[str, Any] = {"name": self.name, "split": self.split, "options": self.options}
+        if self.revision:
+            record["revision"] = self.revision
+        return record
+
+    @property
+    def hub_repo_id(self) -> str | None:
+        """``owner/name`` of a Hub data set (``hf:owner/name[@rev][:split]``), for the card's ``datasets:``."""
+        if not self.name or not self.name.startswith("hf:"):
+            return None
+        repo = self.name[3:].split(":")[0].split("@")[0]
+        parts = repo.split("/")
+        return repo if len(parts) == 2 and all(parts) and not repo.startswith((".", "~")) else None
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,8 @@ class PretrainedGAN(
 
         ``truncation=T`` keeps each latent value inside ``[-T, T]`` (BigGAN's truncation trick):
         lower T, more typical and less varied images. Refused for image-to-image models.
+        Gaussian latents (and missing labels) are drawn with numpy (:func:`ganzoo.noise.draw_inputs`),
+        as ``ganzoo pretrained NAME sample`` draws them on either backend: same seed, same images.
         """
         if is_translator(self.model):
             raise UsageError(f"{self.name or 'this model'} is image-to-image: it needs input images; use "
@@ -150,6 +152,16 @@ class PretrainedGAN(
             label_tensor = labels if isinstance(labels, torch.Tensor) else self.labels_for(labels)
             if label_tensor.numel() != n:
                 label_tensor = label_tensor.repeat_interleave(-(-n // label_tensor.numel()))[:n]
+        if getattr(self.model, "latent_distribution", None) == "normal" and getattr(self.model, "latent_dim", 0):
+            from ganzoo.models import check_truncation
+            from ganzoo.noise import draw_inputs
+
+            bound = None if truncation is None else check_truncation(self.model, truncation)
+            z, drawn = draw_inputs(n, int(self.model.latent_dim), seed=seed, num_classes=self.model.num_classes,
+                                   labels=None if label_tensor is None else label_tensor.cpu().numpy(),
+                                   truncation=bound)
+            labels_in = None if drawn is None else torch.from_numpy(drawn)
+            return self.model.sample(z=torch.from_numpy(z), labels=labels_in).float().cpu()
         return self.model.sample(n, labels=label_tensor, generator=generator, truncation=truncation).float().cpu()
 
     @torch.no_grad()

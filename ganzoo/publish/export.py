@@ -62,33 +62,71 @@ def _evaluate(model: Any, dataset: DatasetRecord | None, evaluation: dict[str, A
     from ganzoo.translation import is_translator
 
     dataset_name = dataset.name if dataset else None
+    features = _features(evaluation.get("feature"))
+    rows: list[dict[str, Any]] = []
     if is_translator(model):
         from ganzoo.eval.translation import evaluate_translation
 
-        translated = evaluate_translation(
-            model,
-            dataset=evaluation.get("reference") or dataset_name,
-            dataset_options=None if evaluation.get("reference") or dataset is None else dataset.options,
-            metrics=evaluation["metrics"],
-            num_samples=int(evaluation.get("num_samples") or 10_000),
-            feature=evaluation.get("feature") or None,  # None: the dataset's own extractor
-        )
-        return translated.checkpoint_metrics()
+        for index, feature in enumerate(features):
+            translated = evaluate_translation(
+                model,
+                dataset=evaluation.get("reference") or dataset_name,
+                dataset_options=None if evaluation.get("reference") or dataset is None else dataset.options,
+                metrics=_metrics_for(evaluation["metrics"], first=index == 0),
+                num_samples=int(evaluation.get("num_samples") or 10_000),
+                feature=feature,  # None: the dataset's own extractor
+            )
+            rows += translated.checkpoint_metrics()
+        return rows
     reference = evaluation.get("reference") or (f"{dataset_name}:test" if dataset_name else None)
     if reference is None:
         raise UsageError("the run does not name its dataset; pass --reference DATASET:SPLIT or an image folder")
-    rows: list[dict[str, Any]] = []
-    for truncation in [None, *(evaluation.get("truncations") or [])]:  # untruncated first: what cards lead with
-        results = evaluate(
-            model,
-            metrics=evaluation["metrics"],
-            num_samples=int(evaluation.get("num_samples") or 10_000),
-            reference=reference,
-            feature=evaluation.get("feature") or None,  # None: the reference dataset's own extractor
-            truncation=truncation,
-        )
-        rows += checkpoint_metrics(results)
+    for index, feature in enumerate(features):
+        # truncated scores only in the first feature space: each further one costs a full pass
+        truncations = (evaluation.get("truncations") or []) if index == 0 else []
+        for truncation in [None, *truncations]:  # untruncated first: what cards lead with
+            results = evaluate(
+                model,
+                metrics=_metrics_for(evaluation["metrics"], first=index == 0),
+                num_samples=int(evaluation.get("num_samples") or 10_000),
+                reference=reference,
+                feature=feature,  # None: the reference dataset's own extractor
+                truncation=truncation,
+            )
+            rows += checkpoint_metrics(results)
     return rows
+
+
+#: Scored in the first feature space only: metrics that read a classifier's decisions or pixels, not
+#: features, and IS, which needs logits that the offline Inception weights do not carry.
+_FIRST_FEATURE_ONLY = {"class-accuracy", "acc", "class-agreement", "l1", "is"}
+
+
+def _features(text: str | None) -> list[str | None]:
+    """``"fmnist-cnn,inception"`` -> both, in order; nothing -> the dataset's own extractor."""
+    names = [part.strip() for part in (text or "").split(",") if part.strip()]
+    return list(dict.fromkeys(names)) or [None]
+
+
+def _metrics_for(metrics: str, *, first: bool) -> str:
+    """The first feature space scores every metric; each further one its feature-space metrics only."""
+    if first:
+        return metrics
+    kept = [name.strip() for name in metrics.split(",") if name.strip().lower() not in _FIRST_FEATURE_ONLY]
+    return ",".join(kept)
+
+
+#: The files of a checkpoint folder besides its weights (what ``--overwrite`` may replace).
+_CHECKPOINT_FILES = ("config.json", "README.md", "samples.png")
+#: Endings of the weights export writes: safetensors, and the ONNX generator with its record.
+_CHECKPOINT_ENDINGS = (".safetensors", ".onnx", ".onnx.json")
+
+
+def _ours(entry: Path) -> bool:
+    """An entry of a checkpoint folder that ``ganzoo export`` writes; anything else (``.git``) is the user's."""
+    if not entry.is_file() or entry.is_symlink():
+        return False
+    return entry.name in _CHECKPOINT_FILES or entry.name.endswith(_CHECKPOINT_ENDINGS)
 
 
 def _is_zoo_name(name: str) -> bool:
@@ -109,6 +147,7 @@ def export_run(
     overwrite: bool = False,
     metrics: list[dict[str, Any]] | None = None,
     evaluation: dict[str, Any] | None = None,
+    onnx: bool | None = None,
 ) -> Path:
     """Write the checkpoint folder of ``run_dir`` to ``out_dir``; EMA weights when the run has them.
 
@@ -116,6 +155,9 @@ def export_run(
     ``out_dir`` is only replaced (with ``overwrite``) once the new one is complete. ``metrics``
     are recorded as given; ``evaluation`` (``{"metrics": "fid,kid", "num_samples": ...,
     "reference": ..., "feature": ...}``) computes them first with :func:`ganzoo.eval.evaluate`.
+    ``onnx`` adds ``generator.onnx`` (and its record) for the torch-free sampler of ``ganzoo
+    pretrained NAME sample``: ``None`` when the onnx extra is installed and the exporter takes the
+    model, ``True`` always (an error otherwise), ``False`` never.
     """
     from ganzoo.hub.pretrained import PretrainedGAN
     from ganzoo.hub.resolve import open_model, parse_model_name
@@ -127,7 +169,8 @@ def export_run(
     reference = (evaluation or {}).get("reference")
     if reference and Path(reference).exists():
         inputs.append(Path(reference))
-    check_replaced_folder(out_dir, overwrite=overwrite, inputs=inputs, option="OUT_DIR")
+    check_replaced_folder(out_dir, overwrite=overwrite, inputs=inputs, option="OUT_DIR", ours=_ours,
+                          maker="ganzoo export")
     opened = open_model(parse_model_name(run_dir, accept=("run",)), ema=ema, checkpoint=checkpoint)
     model, run_config, state = opened.model, opened.config, opened.state
     used_ema = bool(state.get("ema_loaded"))
@@ -172,6 +215,10 @@ def export_run(
                 from ganzoo.hub.checkpoint import write_checkpoint
 
                 write_checkpoint(staging, model, config, include_discriminator=True)
+            if onnx is not False:
+                from ganzoo.publish.onnx import bundle_onnx
+
+                bundle_onnx(staging, name=pretrained.name, required=bool(onnx))
             replace_dir(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

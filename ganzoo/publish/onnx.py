@@ -144,6 +144,8 @@ def write_onnx(model: Any, target: Path, *, direction: str | None = None, dtype:
     import torch
 
     torch_dtype = torch.float16 if dtype == "float16" else torch.float32
+    if dtype == "float16":
+        check_float16_range(model)
     model = copy.deepcopy(model).to(torch_dtype).eval() if dtype == "float16" else model.eval()
     wrapper = _wrapper(model, direction, torch_dtype)
     inputs = example_inputs(model, direction)
@@ -170,6 +172,19 @@ def write_onnx(model: Any, target: Path, *, direction: str | None = None, dtype:
     with atomic_path(target) as tmp:
         onnx.save_model(proto, str(tmp))
     return target
+
+
+def check_float16_range(model: Any) -> None:
+    """Refuse ``--dtype float16`` for weights float16 cannot hold: they would become inf and every output NaN."""
+    import torch
+
+    limit = torch.finfo(torch.float16).max
+    for key, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and tensor.numel():
+            largest = float(tensor.detach().abs().max())
+            if largest > limit:
+                raise UsageError(f"tensor {key!r} holds {largest:.4g}, beyond float16's range ({limit:g}), so a "
+                                 f"float16 model would output NaN; export with --dtype float32")
 
 
 def _export_reason(exc: BaseException) -> str:
@@ -212,3 +227,45 @@ def _metadata(opened: Any, direction: str | None, dtype: str, opset: int) -> dic
     facts["ganzoo.config"] = opened.config
     return {key: value if isinstance(value, str) else json.dumps(value, default=str)
             for key, value in facts.items() if value is not None}
+
+
+def bundle_onnx(folder: str | os.PathLike[str], *, name: str | None = None, required: bool = False) -> Path | None:
+    """Write ``generator.onnx`` and its record ``generator.onnx.json`` into a checkpoint folder.
+
+    The generator is traced as :func:`ganzoo.hub.pretrained.load_pretrained` loads it from the
+    folder (weights stored in float16 are traced as the float32 values PyTorch computes with), so
+    both backends of ``ganzoo pretrained NAME sample`` run the same numbers. The record pins the
+    file's sha256 and the weights it came from (:mod:`ganzoo.hub.fast`). Returns ``None`` when
+    the onnx extra is missing, the model is not a noise-to-image generator, or the exporter
+    refuses it; ``required=True`` makes those errors instead.
+
+    >>> bundle_onnx("OUT/dcgan-fashion")          # doctest: +SKIP
+    """
+    from ganzoo.hub.fast import ONNX_FILE, write_record
+    from ganzoo.hub.resolve import open_model
+
+    folder = Path(folder)
+    try:
+        check_onnx_support()
+    except UsageError:
+        if required:
+            raise
+        return None
+    opened = open_model(str(folder.resolve()), accept=("checkpoint",))
+    model = opened.model.eval()
+    noise = getattr(model, "latent_distribution", None) == "normal" and getattr(model, "latent_dim", 0)
+    if model.task not in ("unconditional", "class-conditional") or not noise:
+        if required:
+            raise UsageError(f"{name or folder.name} is {model.task}: only generators of Gaussian noise are "
+                             "bundled as generator.onnx (the file 'ganzoo onnx' writes serves the others)")
+        return None
+    metadata = _metadata(opened, None, "float32", OPSET)
+    metadata["ganzoo.name"] = name or folder.name
+    try:
+        write_onnx(model, folder / ONNX_FILE, metadata=metadata)
+    except ExportError:
+        if required:
+            raise
+        return None
+    write_record(folder, opset=OPSET, dtype="float32")
+    return folder / ONNX_FILE

@@ -26,12 +26,25 @@ from ganzoo.outputs import check_replaced_folder
 DEFAULT_GRADIO = "6.31.0"
 SPACE_FILES = ("app.py", "requirements.txt", "README.md")
 
-APP = '''"""Gradio Space for {title}, written by `ganzoo space` (ganzoo {version})."""
+#: ``app.py``; every value goes in through :func:`app_source` as a Python literal (``repr``), never as
+#: text: a title or folder name is the user's, and must not become code on the Space (issue 22).
+APP = '''{doc}
 
 from ganzoo.demo.app import serve_space
 
-serve_space({source!r}, title={title!r})
+serve_space({source}, title={title})
 '''
+
+
+def app_source(source: str, title: str, version: str) -> str:
+    """The text of ``app.py``: each value a ``repr`` literal, so any title parses as one string."""
+    doc = f"Gradio Space written by `ganzoo space` (ganzoo {version}); it serves the model named below."
+    return APP.format(doc=repr(doc), source=repr(str(source)), title=repr(str(title)))
+
+
+def _ours(entry: Path) -> bool:
+    """An entry of a Space folder that ``ganzoo space`` writes (what ``--overwrite`` may replace)."""
+    return entry.name in SPACE_FILES or (entry.name == "model" and entry.is_dir() and not entry.is_symlink())
 
 
 def gradio_version() -> str:
@@ -67,7 +80,8 @@ def write_space(name: str, out_dir: str | Path, *, model_repo: str | None = None
     from ganzoo.version import __version__
 
     out_dir = Path(out_dir)
-    check_replaced_folder(out_dir, overwrite=overwrite, inputs=model_inputs(name), option="DIR")
+    check_replaced_folder(out_dir, overwrite=overwrite, inputs=model_inputs(name), option="DIR", ours=_ours,
+                          maker="ganzoo space")
     repo = _repo_id(model_repo) if model_repo else None
     opened = open_model(name)
     if opened.model.task == "style-transfer":
@@ -79,7 +93,7 @@ def write_space(name: str, out_dir: str | Path, *, model_repo: str | None = None
         if repo is None:
             _copy_checkpoint(opened, staging / "model")
         source = f"hf:{repo}" if repo else "model"
-        (staging / "app.py").write_text(APP.format(title=title, version=__version__, source=source), encoding="utf-8")
+        (staging / "app.py").write_text(app_source(source, title, __version__), encoding="utf-8")
         gradio = gradio_version()
         (staging / "requirements.txt").write_text(f"ganzoo[demo]=={__version__}\ngradio=={gradio}\n",
                                                   encoding="utf-8")

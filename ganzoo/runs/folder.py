@@ -59,7 +59,7 @@ def load_run(run_dir: str | Path, *, ema: bool | None = None, checkpoint: str | 
     >>> model, config = load_run("runs/x", ema=False, checkpoint="step_00000200")   # doctest: +SKIP
     >>> model, config, state = load_run("runs/x", with_state=True)                  # doctest: +SKIP
     """
-    from ganzoo.models import build_model
+    from ganzoo.models import build_model, sampling_module
     from ganzoo.weights import build_skeleton, check_entries, check_size, element_count, entries_of
 
     run_dir = Path(run_dir)
@@ -81,7 +81,7 @@ def load_run(run_dir: str | Path, *, ema: bool | None = None, checkpoint: str | 
     if skeleton is not None:
         check_entries(skeleton.state_dict(), found["model"], path / "model.safetensors", "model", _MISMATCH)
         if used_ema:
-            check_entries(skeleton.generator.state_dict(), found["ema"], path / "ema.safetensors",
+            check_entries(sampling_module(skeleton).state_dict(), found["ema"], path / "ema.safetensors",
                           "EMA generator", _MISMATCH)
         check_size(skeleton, element_count(found["model"]), run_dir / "config.json", _MISMATCH)
     try:
@@ -94,7 +94,7 @@ def load_run(run_dir: str | Path, *, ema: bool | None = None, checkpoint: str | 
                               f"({type(exc).__name__}: {exc}); {_MISMATCH}") from None
     _load_strict(model, saved.model, path / "model.safetensors")
     if ema_state is not None:
-        _load_strict(model.generator, ema_state, path / "ema.safetensors", what="EMA generator")
+        _load_strict(sampling_module(model), ema_state, path / "ema.safetensors", what="EMA generator")
     model.to(device).eval()
     config = dict(config)
     config["loaded"] = {"checkpoint": str(path), "step": saved.step, "ema": used_ema}

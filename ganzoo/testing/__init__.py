@@ -29,7 +29,8 @@ checked for a ``--help`` that exits 0.
 
 The package holds one group of checks per module, each importing only :mod:`.framework`:
 :mod:`.plugin_checks`, :mod:`.architectures`, :mod:`.losses` (losses and regularisers),
-:mod:`.datasets`, :mod:`.commands` and :mod:`.training` (the engine's "trains two steps");
+:mod:`.datasets`, :mod:`.scoring` (metrics and feature extractors), :mod:`.commands` and
+:mod:`.training` (the engine's "trains two steps");
 :mod:`.cases` lists and runs them. **Extension point**: :func:`conformance_check` in a module
 listed in :data:`CHECK_MODULES` adds a check, which gets a :class:`CheckContext` (``build()``,
 ``batch()``, ``objective()``, ``tmp_path``).
@@ -38,7 +39,15 @@ listed in :data:`CHECK_MODULES` adds a check, which gets a :class:`CheckContext`
 
 from __future__ import annotations
 
-from ganzoo.testing import architectures, commands, datasets, losses, plugin_checks, training  # noqa: F401  (their checks)
+from ganzoo.testing import (  # noqa: F401  (their checks)
+    architectures,
+    commands,
+    datasets,
+    losses,
+    plugin_checks,
+    scoring,
+    training,
+)
 from ganzoo.testing.cases import (
     DEFAULT_KINDS,
     Case,

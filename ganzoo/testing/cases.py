@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from ganzoo.plugins import PluginInfo
 
 #: The kinds :func:`cases` checks unless told otherwise.
-DEFAULT_KINDS: tuple[str, ...] = ("architectures", "losses", "regularisers", "datasets", "commands")
+DEFAULT_KINDS: tuple[str, ...] = ("architectures", "losses", "regularisers", "datasets", "metrics", "features",
+                                  "commands")
 #: The one case an entry whose target does not import gets instead of every check failing alike.
 TARGET_CHECK = "target-loads"
 

@@ -33,6 +33,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "ganzoo.testing.architectures",
     "ganzoo.testing.losses",
     "ganzoo.testing.datasets",
+    "ganzoo.testing.scoring",
     "ganzoo.testing.commands",
     "ganzoo.testing.training",
 )

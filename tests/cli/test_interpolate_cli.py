@@ -139,3 +139,15 @@ def test_a_run_walks_with_its_dataset_class_names(tmp_path):
     unknown = CliRunner().invoke(build_cli(), ["interpolate", str(out), "--class", "Spaceship", "-o",
                                                str(tmp_path / "x.gif")])
     assert unknown.exit_code != 0 and "unknown class 'Spaceship'" in unknown.output and "Sneaker" in unknown.output
+
+
+def test_a_walk_too_large_to_hold_is_refused_up_front_in_little_memory(tmp_path):
+    """Before: --rows 64 --steps 500 --scale 16 (each inside its range) tried one 25.7 GB allocation."""
+    from peak_memory import one_error_line, run_measured
+
+    result = run_measured("interpolate", "dcgan-fashion", "--rows", "64", "--steps", "500", "--scale", "16",
+                          "-o", tmp_path / "walk.gif", ceiling_gb=8)
+    line = one_error_line(result, 2)
+    assert "500 frames of 3872x3872 pixels" in line and "more than the 1 GiB a walk may take" in line
+    assert result.peak_mb < 1800, result.peak_mb
+    assert not (tmp_path / "walk.gif").exists()

@@ -36,7 +36,7 @@ def test_the_pixels_are_those_of_one_big_batch(tmp_path, n):
     """n=300 crosses the 256-image batch boundary; the grid and every file match sampling all at once."""
     model = ganzoo.load_pretrained("dcgan-fashion")
     result = invoke("pretrained", "dcgan-fashion", "sample", "-n", n, "--seed", 5, "-o", tmp_path / "grid.png",
-                    "--save-dir", tmp_path / "each")
+                    "--save-dir", tmp_path / "each", "--backend", "torch")  # ONNX's pixels: tests/cli/test_onnx_sampling.py
     assert result.exit_code == 0, result.output
     everything = model.sample(n, seed=5)  # what the command did before: one batch of n
     assert np.array_equal(pixels(tmp_path / "grid.png"), np.asarray(grid_image(everything)))
@@ -49,7 +49,8 @@ def test_the_pixels_are_those_of_one_big_batch(tmp_path, n):
 
 def test_class_rows_keep_their_pixels_across_batches(tmp_path):
     model = ganzoo.load_pretrained("cgan-fashion")
-    result = invoke("pretrained", "cgan-fashion", "sample", "-n", 300, "--seed", 2, "-o", tmp_path / "grid.png")
+    result = invoke("pretrained", "cgan-fashion", "sample", "-n", 300, "--seed", 2, "-o", tmp_path / "grid.png",
+                    "--backend", "torch")
     assert result.exit_code == 0, result.output
     labels = torch.arange(10).repeat_interleave(30)
     everything = model.sample(300, seed=2, labels=labels)

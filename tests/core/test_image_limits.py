@@ -125,3 +125,54 @@ def test_translate_refuses_a_bomb_in_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("ganzoo: error: ") and "20000x20000" in lines[0], result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out.png").exists()
+
+
+# -- issue 22: sides and aspect ratio, not only total pixels; translation batches resized first -----------
+
+
+def test_an_image_far_longer_than_wide_is_refused_from_its_header(tmp_path, monkeypatch):
+    from ganzoo.images import MAX_ASPECT_RATIO
+
+    strip = write_png(tmp_path / "strip.png", 1, 2000)
+    with pytest.raises(UsageError, match=rf"1x2000 pixels, 2,000 times longer .* the {MAX_ASPECT_RATIO}:1"):
+        open_image(strip)
+    assert open_image(write_png(tmp_path / "long.png", 10, 10 * MAX_ASPECT_RATIO), channels=1).size == (10, 640)
+    monkeypatch.setenv(MAX_PIXELS_ENV, "0")  # lifting the limits lifts this one too
+    assert open_image(strip, channels=1).size == (1, 2000)
+
+
+@pytest.mark.parametrize("command", ["style", "content", "translate"])
+def test_a_thin_strip_under_the_pixel_limit_is_one_line_in_little_memory(tmp_path, command):
+    """Before: a 291 KB 1x150,000,000 PNG (150 Mpx, under the limit) tried 460.8 GB as the style image
+    (9.6 GB reached, then "internal error"), 16.8 GB in translate, and "working at 0x512" as content."""
+    from peak_memory import one_error_line, run_measured
+
+    strip = write_png(tmp_path / "strip.png", 1, 150_000_000)
+    plain = write_png(tmp_path / "plain.png", 28, 28)
+    assert strip.stat().st_size < 400_000 and MAX_IMAGE_PIXELS > 150_000_000
+    args = {"style": ["style-transfer", plain, strip, "--vgg-weights", "random", "--steps", "1"],
+            "content": ["style-transfer", strip, plain, "--vgg-weights", "random", "--steps", "1"],
+            "translate": ["translate", "pix2pix-edges2fashion", strip]}[command]
+    result = run_measured(*args, "-o", tmp_path / "out.png", ceiling_gb=8)
+    assert "1x150000000 pixels" in one_error_line(result, 2)
+    assert result.peak_mb < 1800, result.peak_mb  # what loading the command costs; no pixel was decoded
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_translate_folder_holds_one_full_size_image_at_a_time(tmp_path):
+    """Before: the batch of originals stayed at full size (three 8000x8000 inputs: 2.4 GB peak; one
+    14000x14000 PNG: 4.0 GB); now each is resized when read and the outputs written one at a time."""
+    from peak_memory import run_measured
+
+    one, three = tmp_path / "one", tmp_path / "three"
+    one.mkdir()
+    three.mkdir()
+    write_png(one / "a.png", 8000, 8000)
+    for name in "abc":
+        write_png(three / f"{name}.png", 8000, 8000)
+    single = run_measured("translate", "pix2pix-edges2fashion", one, "-o", tmp_path / "out1")
+    batch = run_measured("translate", "pix2pix-edges2fashion", three, "-o", tmp_path / "out3")
+    assert single.returncode == 0 and batch.returncode == 0, batch.stderr
+    assert len(list((tmp_path / "out3").iterdir())) == 3
+    # One 8000x8000 float image is 256 MB; three held at once cost about 750 MB more than one.
+    assert batch.peak_mb - single.peak_mb < 150, (single.peak_mb, batch.peak_mb)

@@ -17,7 +17,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "ganzoo.folders", "ganzoo.outputs")),
     ("loading", ("ganzoo.plugins",)),
     ("contracts", ("ganzoo.nn", "ganzoo.losses", "ganzoo.data", "ganzoo.translation", "ganzoo.models",
-                   "ganzoo.sharing", "ganzoo.images", "ganzoo.latents", "ganzoo.animation", "ganzoo.examples", "ganzoo.weights", "ganzoo.devices",
+                   "ganzoo.sharing", "ganzoo.images", "ganzoo.latents", "ganzoo.noise", "ganzoo.animation", "ganzoo.examples", "ganzoo.weights", "ganzoo.devices",
                    "ganzoo.runs")),
     ("sources", ("ganzoo.hub",)),
     ("scoring", ("ganzoo.eval",)),

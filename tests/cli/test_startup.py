@@ -1,0 +1,74 @@
+"""Start-up: ``ganzoo --version`` and a built-in command import only what they need.
+
+Timings belong to ``benchmarks/main_job.py``; these tests pin what makes them fast: which modules
+a fresh interpreter imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ganzoo.cli import COMMAND_HOMES, COMMAND_MODULES, main
+
+_PROBE = """
+import json, sys
+from ganzoo.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+mine = sorted(m for m in sys.modules if m.startswith(("ganzoo.cli.", "ganzoo_", "onnxruntime", "numpy", "PIL")))
+sys.stderr.write("PROBE " + json.dumps({"code": code, "modules": mine}) + "\\n")
+"""
+
+
+def probe(*args: str) -> dict:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, env=base,
+                          timeout=60)
+    return json.loads(proc.stderr.strip().splitlines()[-1].removeprefix("PROBE "))
+
+
+def test_every_built_in_command_has_its_home():
+    defined = {command.name: module for module in COMMAND_MODULES
+               for command in importlib.import_module(module).COMMANDS}
+    assert defined == COMMAND_HOMES
+
+
+def test_version_imports_no_command_and_no_plugin():
+    found = probe("--version")
+    assert found["code"] in (0, None)
+    assert found["modules"] == []
+
+
+@pytest.mark.parametrize("args, module, uses", [
+    (["list"], "ganzoo.cli.listing", set()),
+    (["--debug", "plugins"], "ganzoo.cli.listing", set()),
+    (["pretrained", "dcgan-fashion", "info"], "ganzoo.cli.pretrained", {"ganzoo.cli.interpolate"}),  # walk options
+], ids=["list", "debug-plugins", "pretrained"])
+def test_a_built_in_command_imports_its_own_module_only(args, module, uses):
+    found = probe(*args)
+    assert found["code"] in (0, None)
+    commands = [m for m in found["modules"] if m.startswith("ganzoo.cli.")]
+    assert module in commands
+    assert set(commands) & set(COMMAND_MODULES) == {module, *uses}, commands
+    assert any(m.startswith("ganzoo_") for m in found["modules"])  # the plugins still load
+
+
+def test_help_and_unknown_commands_still_see_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code in (0, None)
+    shown = capsys.readouterr().out
+    assert all(f"  {name}" in shown for name in COMMAND_HOMES)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["lsit"])
+    assert exit_info.value.code == 2 and "list" in capsys.readouterr().err
