@@ -15,9 +15,9 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
 from ganzoo.io import atomic_path
@@ -250,24 +250,13 @@ def sample_to_files(model: "GAN", n: int = 64, *, seed: int | None = 0,
     num_classes: int = getattr(model, "num_classes", 0)
     if label_tensor is None and num_classes:
         label_tensor = torch.randint(0, num_classes, (n,), generator=generator)
-    chunks = []
-    for start in range(0, n, batch_size):
-        chunk_labels = None if label_tensor is None else label_tensor[start:start + batch_size]
-        images = model.sample(z=z[start:start + batch_size], labels=chunk_labels).float().cpu()
-        if out is not None:
-            if grid is None:
-                grid = _Grid(n, *images.shape[1:], nrow=nrow)
-            grid.paste(images, start)
-        if save_dir is not None:
-            save_images(images, save_dir, start=start, total=n)
-        if return_images:
-            chunks.append(images)
-        del images
-    if grid is not None and out is not None:
-        from ganzoo.outputs import writing
 
-        with writing(out):
-            _save_grid_image(grid.image, out)
+    def batches() -> "Iterator[tuple[int, torch.Tensor]]":
+        for start in range(0, n, batch_size):
+            chunk_labels = None if label_tensor is None else label_tensor[start:start + batch_size]
+            yield start, model.sample(z=z[start:start + batch_size], labels=chunk_labels).float().cpu()
+
+    chunks = _write_batches(batches(), n, out=out, save_dir=save_dir, nrow=nrow, grid=grid, keep=return_images)
     return torch.cat(chunks) if return_images else None
 
 
@@ -282,22 +271,37 @@ def generated_to_files(generate: "Callable[[np.ndarray, np.ndarray | None], np.n
     does, and torch is never imported.
     """
     n = int(z.shape[0])
-    grid = None
-    for start in range(0, n, batch_size):
-        chunk_labels = None if labels is None else labels[start:start + batch_size]
-        images = generate(z[start:start + batch_size], chunk_labels)
+    batches = ((start, generate(z[start:start + batch_size],
+                                None if labels is None else labels[start:start + batch_size]))
+               for start in range(0, n, batch_size))
+    _write_batches(batches, n, out=out, save_dir=save_dir, nrow=nrow, grid=None, keep=False)
+
+
+def _write_batches(batches: "Iterable[tuple[int, Any]]", n: int, *, out: str | os.PathLike[str] | None,
+                   save_dir: str | os.PathLike[str] | None, nrow: int | None, grid: _Grid | None,
+                   keep: bool) -> list[Any]:
+    """Stream ``(start, images)`` batches into the grid's canvas and ``save_dir``; write the grid at the end.
+
+    The one writer behind both sampling paths (torch and ONNX Runtime), so they lay out and convert
+    pixels alike. Returns the batches when ``keep``, else nothing is held.
+    """
+    kept = []
+    for start, images in batches:
         if out is not None:
             if grid is None:
                 grid = _Grid(n, *images.shape[1:], nrow=nrow)
             grid.paste(images, start)
         if save_dir is not None:
             save_images(images, save_dir, start=start, total=n)
+        if keep:
+            kept.append(images)
         del images
     if grid is not None and out is not None:
         from ganzoo.outputs import writing
 
         with writing(out):
             _save_grid_image(grid.image, out)
+    return kept
 
 
 #: Images with more pixels than this (about 14000x14000) are refused from their header, before

@@ -11,7 +11,7 @@
 # Export, the 10,000-sample metrics and FID[inception] follow in scripts/export_zoo_long.sh.
 # The bundled models of this recipe (2-core AMD EPYC, shared with other work, so read the steps, not the
 # minutes): sngan-fashion stopped by hand at step 13,027 (833,728 images) once its FID[fmnist-cnn] on
-# 2,000 samples had been flat for 5,000 steps (41.9, 41.9, 41.8, 43.0 at steps 8k-12k); wgan-gp-fashion
+# 2,000 samples had been flat for 5,000 steps (between 41.8 and 43.0 at steps 8,000-13,000); wgan-gp-fashion
 # ran its 15 minutes to step 3,204. `--max-steps N` in place of `--max-minutes` reproduces each (their
 # cards show the command). sngan-projection-fashion was not retrained in that session (no CPU left).
 set -euo pipefail
