@@ -63,8 +63,8 @@ def register_pretrained(register: Register) -> None:
             "trained_with": "scripts/train_zoo_long.sh",
             # Checked on every load; the training script prints new ones after a re-run.
             "files": {
-                "config.json": "b631b9af63a80a1f65cbb75f0f8fcabb8c33933b3ac5f3ab6a8f3b3210d749c9",
-                "generator.safetensors": "dae84c3c1fda24f2ca8ed006c279973bdafb59c4c80afb75ba580809f4eca150",
+                "config.json": "5ecc2caa28c663495f93e61ca1a1c9338fc24b60a1cc8177b1bb4234e13ce460",
+                "generator.safetensors": "43c8a18e1065bf57bdf27db48aa02f1bc84eb787ba540c7d7ec816b60ba8ff02",
             },
         },
     )
