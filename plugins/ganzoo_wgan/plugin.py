@@ -49,7 +49,7 @@ def register_pretrained(register: Register) -> None:
             "trained_with": "scripts/train_zoo_long.sh",
             # Checked on every load; the training script prints new ones after a re-run.
             "files": {
-                "config.json": "6a93386aa72382dba9ca34d795feb9c5e91bc9a58cabd911808e9201a99a648c",
+                "config.json": "18525a49ceb2f242707a4a2dd2cf4595e47dad1bb9dc2b3dbb6118b2de7e489f",
                 "generator.safetensors": "9236a3b6fc025f33a011bf9861d4cb47006bb347de7ab4663b7f876844edd6a1",
             },
         },
