@@ -39,7 +39,7 @@ def register_pretrained(register: Register) -> None:
             "trained_with": "scripts/train_dcgan_fashion.sh",
             # Checked on every load; scripts/train_dcgan_fashion.sh prints new ones after a re-run.
             "files": {
-                "config.json": "e037e9c2725af3c1709307537c2dedf8e3a60ec0f1f87e55694df439d6b76844",
+                "config.json": "e34c650be3033d233bf429a74471f1306148518199d006e96a163868cf7dee51",
                 "generator.safetensors": "086c3754c019909fcf87adbac84104b1cacab30c1c81d6424a524916ebe05e1e",
             },
         },
