@@ -82,7 +82,7 @@ def register_pretrained(register: Register) -> None:
             "size_bytes": 1_137_762,
             "trained_with": "scripts/train_sngan_fashion.sh",
             "files": {
-                "config.json": "8431f9c13282d0e38c78d63d3bf0886a2e3396592b47d473300c4d6998571629",
+                "config.json": "745a263f85b37b00751159b7a32368b4d3026d5d880e808cd2404fa2ce42f1fb",
                 "generator.safetensors": "172a742a7055430098c426d271ee78106f3dfdfe48920fbfd124991f7cc2001d",
             },
         },
