@@ -13,6 +13,7 @@ import sys
 
 import click
 import pytest
+from cli_probe import probe, top_level_in
 from click.testing import CliRunner
 
 from ganzoo import __version__, hookimpl
@@ -262,28 +263,11 @@ def test_errors_in_a_real_process():
 
 # -- listing is cheap: no torch ------------------------------------------------------------------------
 
-_HEAVY_PROBE = """
-import json, sys
-from ganzoo.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "gradio", "gradio_client",
-                                                               "imageio", "playwright"))
-sys.stderr.write("PROBE " + json.dumps({"code": code, "heavy": heavy}) + "\\n")
-"""
-
-
 @pytest.mark.parametrize("args", [["list"], ["--help"], ["list", "--json"], ["plugins"], ["list", "--help"],
                                   ["demo", "--help"], ["interpolate", "--help"], ["space", "--help"]],
                          ids=" ".join)
 def test_listing_never_imports_torch(args):
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}  # every installed plugin
-    proc = subprocess.run([sys.executable, "-c", _HEAVY_PROBE, *args], capture_output=True, text=True,
-                          env=base, timeout=60)
-    probe = json.loads(proc.stderr.strip().splitlines()[-1].removeprefix("PROBE "))
-    assert probe["code"] in (0, None), proc.stderr
-    assert probe["heavy"] == [], f"'ganzoo {' '.join(args)}' imported {probe['heavy'][:5]}"
+    code, modules, proc = probe(*args)  # every installed plugin loads
+    heavy = top_level_in(modules, ("torch", "torchvision", "gradio", "gradio_client", "imageio", "playwright"))
+    assert code in (0, None), proc.stderr
+    assert heavy == [], f"'ganzoo {' '.join(args)}' imported {heavy[:5]}"

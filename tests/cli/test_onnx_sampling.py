@@ -9,14 +9,13 @@ an error), never other pixels.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_probe import probe, top_level_in
 from click.testing import CliRunner
 from PIL import Image
 
@@ -35,27 +34,10 @@ def _noise_models() -> list[str]:
 
 NOISE_MODELS = _noise_models()
 
-#: Runs ganzoo's CLI with torch made unimportable, then reports every torch module that got in anyway.
-_NO_TORCH = """
-import json, sys
-sys.modules["torch"] = None  # 'import torch' now raises ImportError
-from ganzoo.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-loaded = sorted(m for m, v in sys.modules.items() if v is not None and m.split(".")[0] in ("torch", "torchvision"))
-sys.stderr.write("PROBE " + json.dumps({"code": code, "torch": loaded}) + "\\n")
-"""
-
-
 def without_torch(*args: str, cwd: Path, **env: str) -> tuple[dict, subprocess.CompletedProcess[str]]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
-    proc = subprocess.run([sys.executable, "-c", _NO_TORCH, *args], capture_output=True, text=True, cwd=cwd,
-                          env={**base, **env}, timeout=120)
-    return json.loads(proc.stderr.strip().splitlines()[-1].removeprefix("PROBE ")), proc
+    """ganzoo's CLI with torch made unimportable, and every torch module that got in anyway."""
+    code, modules, proc = probe(*args, block_torch=True, cwd=cwd, env=env, timeout=120)
+    return {"code": code, "torch": top_level_in(modules, ("torch", "torchvision"))}, proc
 
 
 def invoke(*args: object, **env: str):

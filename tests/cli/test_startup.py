@@ -7,34 +7,17 @@ a fresh interpreter imported.
 from __future__ import annotations
 
 import importlib
-import json
-import os
-import subprocess
-import sys
 
 import pytest
+from cli_probe import probe as run_probe
 
 from ganzoo.cli import COMMAND_HOMES, COMMAND_MODULES, main
 
-_PROBE = """
-import json, sys
-from ganzoo.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-mine = sorted(m for m in sys.modules if m.startswith(("ganzoo.cli.", "ganzoo_", "onnxruntime", "numpy", "PIL")))
-sys.stderr.write("PROBE " + json.dumps({"code": code, "modules": mine}) + "\\n")
-"""
-
 
 def probe(*args: str) -> dict:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, env=base,
-                          timeout=60)
-    return json.loads(proc.stderr.strip().splitlines()[-1].removeprefix("PROBE "))
+    code, modules, _ = run_probe(*args)
+    mine = [m for m in modules if m.startswith(("ganzoo.cli.", "ganzoo_", "onnxruntime", "numpy", "PIL"))]
+    return {"code": code, "modules": mine}
 
 
 def test_every_built_in_command_has_its_home():
