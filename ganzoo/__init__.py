@@ -19,7 +19,10 @@ from ganzoo.version import __version__
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["GanzooError", "__version__", "create_model", "hookimpl", "list_models", "load_pretrained"]
+    from ganzoo.hub.pretrained import PretrainedGAN as PretrainedGAN
+
+__all__ = ["GanzooError", "PretrainedGAN", "__version__", "create_model", "hookimpl", "list_models",
+           "load_pretrained"]
 
 
 def list_models(pattern: str | None = None, *, tags: tuple[str, ...] = ()) -> list[str]:
@@ -53,3 +56,12 @@ def load_pretrained(name: str, **kwargs: Any) -> Any:
     from ganzoo.hub.pretrained import load_pretrained as _load
 
     return _load(name, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    """``ganzoo.PretrainedGAN``, imported (with torch) only when it is asked for."""
+    if name == "PretrainedGAN":
+        from ganzoo.hub.pretrained import PretrainedGAN
+
+        return PretrainedGAN
+    raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")

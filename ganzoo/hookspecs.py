@@ -135,10 +135,12 @@ def register_pretrained(register: Register) -> None:
     """Register pretrained models of the zoo.
 
     Called once per process, with the other ``register_*`` hooks, the first time any registry
-    is used. The target is the
-    bundled checkpoint folder (a path, or ``None`` when the files live only on the Hub); metadata
-    says ``architecture``, ``dataset``, ``files`` (``{file name: sha256}``, checked on every load),
-    ``size_bytes``, ``license`` and, for Hub-hosted weights, ``repo_id`` and ``revision``.
+    is used. Register a bundled checkpoint folder with ``ganzoo.plugin.register_bundled(register,
+    __file__, NAME, summary=...)``: the entry says where the folder is (``pretrained/NAME`` beside
+    the hook module, and optionally a Hub ``repo_id`` and ``revision``) and pins its record (the
+    folder's config.json, by the sha256 ``ganzoo export`` writes to ``pretrained/pins.json``); the
+    record says everything else. Older entries whose target loads to the folder, with ``files``
+    (``{file name: sha256}``) in their metadata, still work.
 
     :param register: the :class:`Register` callback.
     """

@@ -362,17 +362,21 @@ def _pillow_limit() -> Iterator[None]:
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def open_image(path: str | os.PathLike[str], *, channels: int = 3) -> "Image.Image":
+def open_image(path: str | os.PathLike[str], *, channels: int | None = 3) -> "Image.Image":
     """An image file as a Pillow image with ``channels`` (1 = "L", 3 = "RGB"), upright.
 
     Any format Pillow reads; the EXIF orientation of phone photos is applied, and transparency
     is composited onto white (what viewers show) rather than kept as a fourth channel. A missing
     file, one that is not an image, or one larger than :func:`max_image_pixels` (checked from its
-    header, before decoding) is a one-line :class:`UsageError`.
+    header, before decoding) is a one-line :class:`UsageError`. ``channels=None`` keeps the mode
+    the file decodes to, for readers that convert it their own way (the image-folder data set).
+
+    >>> open_image("photo.jpg", channels=1).mode   # doctest: +SKIP
+    'L'
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    if channels not in (1, 3):
+    if channels not in (1, 3, None):
         raise UsageError(f"images have 1 or 3 channels, not {channels}")
     path = Path(path)
     if not path.is_file():
@@ -387,6 +391,8 @@ def open_image(path: str | os.PathLike[str], *, channels: int = 3) -> "Image.Ima
             Image.MAX_IMAGE_PIXELS = limit  # frames and tiles decoded below are held to it too
             opened.load()
             upright = ImageOps.exif_transpose(opened) if opened.getexif().get(_ORIENTATION, 1) != 1 else opened
+            if channels is None:
+                return upright.copy() if upright is opened else upright  # outlives ``opened``
             return _in_channels(upright, channels)  # a new image: closing ``opened`` frees its pixels
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UsageError(_too_large_message(path, None, limit or 0, str(exc))) from None

@@ -3,8 +3,9 @@
     python scripts/gen_zoo_docs.py          # rewrite docs/zoo.md
     python scripts/gen_zoo_docs.py --check  # exit 1 if docs/zoo.md differs (tests use this)
 
-Every entry's facts come from its bundled checkpoint folder: the card's config.json (architecture,
-training command, metrics with provenance) and samples.png.
+Every entry's facts come from its bundled checkpoint folder's record (config.json, rendered by
+``ganzoo.hub.record.facts``, as the card, ``ganzoo pretrained NAME info`` and ``ganzoo list`` do)
+and its samples.png.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ OUTPUT = ROOT / "docs" / "zoo.md"
 
 
 def render() -> str:
-    from ganzoo.hub.checkpoint import read_config
+    from ganzoo.hub.config import CheckpointConfig
+    from ganzoo.hub.record import facts
+    from ganzoo.hub.zoo import locate
     from ganzoo.plugins import get_registry
 
     lines = [
@@ -32,10 +35,12 @@ def render() -> str:
         "",
     ]
     for spec in get_registry("pretrained"):
-        folder = Path(str(spec.load()))
-        config = read_config(folder)
+        folder = locate(spec).folder
+        record = CheckpointConfig.read(folder)
+        config = record.data
         training = config.get("training") or {}
-        lines += [f"## `{spec.name}`", "", spec.summary + ".", "", *_facts(spec, config), "", "```bash",
+        lines += [f"## `{spec.name}`", "", spec.summary + ".", "", *_facts(spec, config, facts(record)), "",
+                  "```bash",
                   *_usage(spec.name, config), "```", ""]
         if training.get("command"):
             lines += ["Trained with:", "", "```bash", training["command"], "```", ""]
@@ -49,7 +54,7 @@ def _shape(spec: dict) -> str:
     return f"{spec['channels']}x{spec['height']}x{spec['width']}"
 
 
-def _facts(spec, config: dict) -> list[str]:
+def _facts(spec, config: dict, record: dict) -> list[str]:
     """The bullet list under a model's heading: what it is, what it was trained on, its files."""
     training = config.get("training") or {}
     image = config["image"]
@@ -66,12 +71,12 @@ def _facts(spec, config: dict) -> list[str]:
             what += f", {len(config['classes'])} classes ({', '.join(config['classes'])})"
     return [
         f"- architecture: `{config['architecture']['name']}` ({config['task']}), {what}",
-        f"- dataset: {spec.metadata.get('dataset', '?')}; trained for {training.get('steps', '?')} steps"
+        f"- dataset: {record['dataset'] or '?'}; trained for {training.get('steps', '?')} steps"
         + (f" ({training['images_seen']:,} images) in {training['train_seconds'] / 60:.0f} minutes"
            f"{' on ' + training['cpu'] if training.get('cpu') else ''}" if training.get("train_seconds") else ""),
         f"- weights: {config['weights']['dtype']}{', EMA' if config['weights'].get('ema') else ''}, "
-        f"{spec.metadata.get('size_bytes', 0) / 2**20:.1f} MB, bundled in plugin `{spec.plugin}`",
-        f"- license: {spec.metadata.get('license', 'see the card')}",
+        f"{(record['weights_bytes'] or 0) / 2**20:.1f} MB, bundled in plugin `{spec.plugin}`",
+        f"- license: {record['license_words']}",
     ]
 
 
@@ -83,9 +88,9 @@ def _usage(name: str, config: dict) -> list[str]:
                      for d in (config.get("directions") or [])[1:]]
         return commands
     if config.get("classes"):
-        return [f"ganzoo pretrained {name} sample -o samples.png            # one row per class",
-                f"ganzoo pretrained {name} sample --class {config['classes'][-1]!r} -n 16 -o one-class.png"]
-    return [f"ganzoo pretrained {name} sample -o samples.png"]
+        return [f"ganzoo sample {name} -o samples.png            # one row per class",
+                f"ganzoo sample {name} --class {config['classes'][-1]!r} -n 16 -o one-class.png"]
+    return [f"ganzoo sample {name} -o samples.png"]
 
 
 def _metric_table(metrics: list[dict]) -> list[str]:

@@ -11,8 +11,9 @@ weights, config (with a ``standing_statistics`` record under ``training``), card
     python scripts/restand_zoo_model.py cgan-fashion
     python scripts/restand_zoo_model.py wgan-gp-fashion --truncations 1.0,0.5
 
-Only batch-norm buffers change; every other tensor is written back as it was. The sha256s to
-pin in the plugin's registration are printed last.
+Only batch-norm buffers change; every other tensor is written back as it was. The folder's
+record, card and zoo pin are then renewed (``refresh_record``); run scripts/add_zoo_onnx.py after
+it, since the ONNX generator no longer matches the weights.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import torch
 
 from ganzoo.eval.api import evaluate
 from ganzoo.eval.results import checkpoint_metrics
-from ganzoo.hub.checkpoint import sha256_file
 from ganzoo.hub.pretrained import PretrainedGAN, load_pretrained
+from ganzoo.hub.zoo import locate
 from ganzoo.plugins import get_registry
+from ganzoo.publish.export import refresh_record
 from ganzoo.train.ema import STANDING_BATCH_SIZE, STANDING_BATCHES, standing_statistics
 
 
@@ -47,7 +49,9 @@ def main() -> None:
     parser.add_argument("--truncations", default="1.0,0.5")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    folder = Path(str(get_registry("pretrained").get(args.name).load()))
+    folder = locate(get_registry("pretrained").get(args.name)).folder
+    if folder is None:
+        raise SystemExit(f"{args.name} is not bundled here")
     pretrained = load_pretrained(str(folder))
     model = pretrained.model.float()
     before = {k: v.clone() for k, v in model.generator.state_dict().items()}
@@ -80,9 +84,7 @@ def main() -> None:
     for path in staging.iterdir():
         shutil.move(str(path), folder / path.name)
     staging.rmdir()
-    for name in ("config.json", "generator.safetensors"):
-        print(f"{sha256_file(folder / name)}  {name}")
-    print(f"size_bytes {sum(p.stat().st_size for p in folder.glob('*.safetensors'))}")
+    print(f"{refresh_record(folder, name=args.name)}  pinned record of {args.name}")
 
 
 if __name__ == "__main__":

@@ -10,20 +10,20 @@ sample grid are not touched, and rows already recorded for that feature space ar
     python scripts/score_zoo_model.py pix2pix-edges2fashion --feature inception --metrics fid
 
 Models retrained in the same session are exported with ``--feature fmnist-cnn,inception``
-instead (scripts/export_zoo_long.sh). The config's new sha256 is printed last.
+instead (scripts/export_zoo_long.sh). The record's file table, the card and the zoo pin are
+refreshed with ``refresh_record``, as export does; the new pin is printed last.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from ganzoo.hub.card import build_card
-from ganzoo.hub.checkpoint import sha256_file
 from ganzoo.hub.pretrained import load_pretrained
-from ganzoo.io import atomic_write, write_json
+from ganzoo.hub.zoo import locate
+from ganzoo.io import write_json
 from ganzoo.plugins import get_registry
+from ganzoo.publish.export import refresh_record
 from ganzoo.translation import is_translator
 
 
@@ -31,12 +31,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("name", help="a zoo name, e.g. dcgan-fashion")
     parser.add_argument("--feature", default="inception", help="feature extractor (default inception)")
-    parser.add_argument("--metrics", default="fid,kid,is,pr,density-coverage",
-                        help="metrics in that feature space (default fid,kid,is,pr,density-coverage)")
+    parser.add_argument("--metrics", default="fid,kid,pr,density-coverage",
+                        help="metrics in that feature space (default fid,kid,pr,density-coverage; IS needs logits)")
     parser.add_argument("--num-samples", type=int, default=10_000)
     args = parser.parse_args()
-    folder = Path(str(get_registry("pretrained").get(args.name).load()))
-    pretrained = load_pretrained(str(folder))
+    folder = locate(get_registry("pretrained").get(args.name)).folder
+    if folder is None:
+        raise SystemExit(f"{args.name} is not bundled here")
+    pretrained = load_pretrained(args.name)  # checks the folder against its pin first
     model = pretrained.model.float()
     config = json.loads((folder / "config.json").read_text())
     dataset = ((config.get("training") or {}).get("dataset") or {})
@@ -60,10 +62,7 @@ def main() -> None:
     for row in rows:
         print(f"{args.name}: {row['name']} = {row['value']}")
     write_json(folder / "config.json", config)
-    card = build_card(load_pretrained(str(folder)).config, name=args.name, load_as=args.name)
-    with atomic_write(folder / "README.md", "w") as handle:
-        handle.write(str(card))
-    print(f"{sha256_file(folder / 'config.json')}  config.json")
+    print(f"{refresh_record(folder, name=args.name)}  pinned record of {args.name}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@
 # no 1/2; Adam ignores a loss's overall scale, so cycle_weight=5 here trains exactly like the
 # paper's adversarial + 10 * cycle.
 #
-# After a re-run, update the sha256s in the pretrained registration (the script prints them).
+# Exporting into the zoo folder renews its record and pin (pretrained/pins.json): nothing to paste.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ganzoo train cyclegan --dataset fashion-domains --epochs 16 --batch-size 32 --seed 0 \
@@ -25,5 +25,4 @@ ganzoo train cyclegan --dataset fashion-domains --epochs 16 --batch-size 32 --se
   --checkpoint-every 500 --log-every 20 --out runs/cyclegan-sneaker2boot --quiet
 ganzoo export runs/cyclegan-sneaker2boot plugins/ganzoo_cyclegan/pretrained/cyclegan-sneaker2boot --dtype float16 \
   --name cyclegan-sneaker2boot --metrics fid,class-accuracy --eval-samples 1000 --overwrite
-sha256sum plugins/ganzoo_cyclegan/pretrained/cyclegan-sneaker2boot/*
 du -sh plugins/ganzoo_cyclegan/pretrained/cyclegan-sneaker2boot

@@ -9,8 +9,8 @@
 # 1e-4), and without DiffAugment, which slows convergence at this budget; plus an EMA generator
 # with standing batch-norm statistics.
 # The budget is in steps, so a re-run gives the same weights; each took the wall time its card
-# states on an idle 2-core CPU with bf16 (see docs/zoo.md). After a re-run, update the sha256s and
-# sizes in plugins/ganzoo_sngan/plugin.py (printed last).
+# states on an idle 2-core CPU with bf16 (see docs/zoo.md).
+# Exporting into the zoo folder renews its record and pin (pretrained/pins.json): nothing to paste.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Steps per model (what the bundled models were trained for; the cards record the commands).
@@ -25,5 +25,4 @@ for model in ${MODELS:-sngan-projection sngan}; do
   ganzoo export "runs/$model-fashion" "plugins/ganzoo_sngan/pretrained/$model-fashion" --dtype float16 \
     --name "$model-fashion" --metrics "$metrics" --truncations 1.0,0.5 --eval-samples 10000 --overwrite
 done
-sha256sum plugins/ganzoo_sngan/pretrained/*/config.json plugins/ganzoo_sngan/pretrained/*/generator.safetensors
 du -b plugins/ganzoo_sngan/pretrained/*/generator.safetensors

@@ -10,7 +10,7 @@
 # width 64 ran at 250 img/s (700 img/s idle on 2 cores): expect ~1,400 critic images/s, about 4.5
 # generator steps/s, on an idle 2-core AVX512-BF16 CPU, so 3,000 steps (16 passes of the critic over
 # the 60,000 images) take ~11 minutes, plus ~2 minutes of evaluation. The float16 generator is ~1.8 MB.
-# After a re-run, register the entry in plugins/ganzoo_wgan/plugin.py with the sha256s it prints.
+# Exporting into the zoo folder renews its record and pin (pretrained/pins.json): nothing to paste.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ganzoo train wgan-gp --dataset fashion-mnist --set base_channels=32 --set d_channels=32 --batch-size 64 \
@@ -19,4 +19,3 @@ ganzoo train wgan-gp --dataset fashion-mnist --set base_channels=32 --set d_chan
 ganzoo export runs/wgan-gp-fashion plugins/ganzoo_wgan/pretrained/wgan-gp-fashion --dtype float16 \
   --name wgan-gp-fashion --metrics fid,kid,is,pr --eval-samples 10000 --overwrite
 du -b plugins/ganzoo_wgan/pretrained/wgan-gp-fashion/*
-sha256sum plugins/ganzoo_wgan/pretrained/wgan-gp-fashion/*

@@ -164,15 +164,19 @@ def zoo_rows() -> list[dict[str, Any]]:
     """The bundled sampling models' recorded scores (their config.json files, committed beside the weights)."""
     os.environ.setdefault("GANZOO_LOAD_PLUGINS", "")  # ganzoo's own zoo only
     from ganzoo.hub.checkpoint import read_config
+    from ganzoo.hub.zoo import locate
     from ganzoo.plugins import get_registry
 
     found = []
     for spec in get_registry("pretrained"):
-        if spec.metadata.get("task") not in ("unconditional", "class-conditional"):
+        folder = locate(spec).folder
+        if folder is None:
             continue
-        config = read_config(Path(str(spec.load())))
+        config = read_config(folder)
+        if config.get("task") not in ("unconditional", "class-conditional"):
+            continue
         scores = {score_key(m["name"]): m["value"] for m in config.get("metrics") or []}
-        found.append({"name": spec.name, "task": spec.metadata["task"], "scores": scores,
+        found.append({"name": spec.name, "task": config["task"], "scores": scores,
                       "training": config.get("training") or {}})
     return found
 

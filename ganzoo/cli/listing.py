@@ -28,8 +28,12 @@ def _extra_column(spec: Spec) -> str:
     """The kind-specific facts ``ganzoo list`` adds after the summary."""
     meta = spec.metadata
     if spec.kind == "pretrained":
-        size = human_size(meta["size_bytes"]) if "size_bytes" in meta else "?"
-        return f"{meta.get('dataset', '?')}, {size}"
+        from ganzoo.hub.zoo import zoo_facts
+
+        found = zoo_facts(spec) or {}
+        dataset = found.get("dataset") or meta.get("dataset") or "?"
+        size = found.get("weights_bytes") or meta.get("size_bytes")
+        return f"{dataset}, {human_size(size) if size else '?'}"
     if spec.kind == "architectures":
         return str(meta.get("task", ""))
     if spec.kind == "datasets" and "channels" in meta:

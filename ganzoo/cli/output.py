@@ -1,7 +1,8 @@
 """Small helpers for what commands print (aligned tables, JSON) and the sample files they write.
 
-The rule for written files lives in :mod:`ganzoo.outputs`; this module holds what the two
-sampling commands (``ganzoo sample``, ``ganzoo pretrained NAME sample``) share on top of it.
+The rule for written files lives in :mod:`ganzoo.outputs`; this module holds what the commands
+that sample or load models (``ganzoo sample``, ``pretrained``, ``interpolate``, ``translate``)
+share on top of it: output checks, file writers, the Hub options and old option spellings.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
@@ -21,6 +22,31 @@ OVERWRITE_HELP = ("Replace outputs that already exist (never an input: those are
 
 #: The type of every sampling command's ``--seed``: what a torch generator accepts, checked by click.
 SEED = click.IntRange(0, 2**63 - 1)
+
+
+def hub_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command that may download a model shares for finding its files."""
+    command = click.option("--force-download", is_flag=True, help="Download again even if cached.")(command)
+    command = click.option("--token", envvar="HF_TOKEN", help="Hugging Face token for private or gated repos.")(command)
+    return click.option("--offline", is_flag=True, help="Use only files already on disk (no network).")(command)
+
+
+class AliasedOption(click.Option):
+    """An option whose old spellings (``hidden_aliases``) still work but are left out of ``--help``.
+
+    >>> click.option("-o", "--output", "--out", cls=AliasedOption, hidden_aliases=("--out",))   # doctest: +SKIP
+    """
+
+    def __init__(self, *args: Any, hidden_aliases: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hidden_aliases = tuple(hidden_aliases)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown, self.opts = self.opts, [o for o in self.opts if o not in self.hidden_aliases]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
 
 
 def echo_json(data: Any) -> None:

@@ -6,37 +6,18 @@ torch and huggingface_hub are imported inside the commands, never at module impo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ganzoo.cli.interpolate import check_walk_outputs, run_walk, walk_options
-from ganzoo.cli.output import (
-    OVERWRITE_HELP,
-    SEED,
-    TRUNCATION_HELP,
-    check_sample_outputs,
-    echo_json,
-    echo_table,
-    human_size,
-    write_samples,
-)
+from ganzoo.cli.output import echo_json, echo_table, hub_options, human_size
+from ganzoo.cli.sample import sample_options, sample_target
 from ganzoo.errors import UsageError
-from ganzoo.outputs import model_inputs, refuse_inputs
+from ganzoo.outputs import refuse_inputs
 
 NAME_HELP = "NAME: a zoo name (dcgan-fashion), hf:owner/repo[@revision], or a checkpoint folder."
-#: The sampling backends of ``ganzoo pretrained NAME sample`` and the variable that picks one.
-BACKENDS = ("auto", "onnx", "torch")
-BACKEND_ENV = "GANZOO_BACKEND"
-
-
-def hub_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every subcommand shares for finding the model's files."""
-    command = click.option("--force-download", is_flag=True, help="Download again even if cached.")(command)
-    command = click.option("--token", envvar="HF_TOKEN", help="Hugging Face token for private or gated repos.")(command)
-    return click.option("--offline", is_flag=True, help="Use only files already on disk (no network).")(command)
 
 
 @click.group("pretrained", epilog=NAME_HELP)
@@ -61,164 +42,17 @@ def _where(ctx: click.Context, offline: bool, token: str | None, force_download:
 
 
 @pretrained_group.command("sample")
-@click.option("-n", "--num", "n", default=None, type=click.IntRange(1, 100_000),
-              help="How many images [default: 64]. Class-conditional models draw one grid row per class "
-                   "(the --class ones, else all): 10 per class by default, or N spread over the rows, "
-                   "rounded up to fill every row.")
-@click.option("--seed", type=SEED, default=None, help="Random seed (same seed, same images).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Grid image to write (.png, .jpg, .webp ...) [default: samples.png unless --save-dir is given].")
-@click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write one PNG per image (sample_0000.png ...) into this folder, all or none.")
-@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
-@click.option("--nrow", type=click.IntRange(1, 1000), default=None, help="Images per grid row [default: ~sqrt(n)].")
-@click.option("--class", "--label", "classes", multiple=True,
-              help="Class name (any case) or index, repeatable, for class-conditional models [default: every class]; "
-                   "--label is an alias.")
-@click.option("--truncation", type=float, default=None, metavar="T", help=TRUNCATION_HELP)
-@click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: cpu].")
-@click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), default="auto", envvar=BACKEND_ENV,
-              show_default=True, show_envvar=True,
-              help="onnx: run the folder's generator.onnx with ONNX Runtime (no PyTorch, much faster start); "
-                   "torch: PyTorch; auto: onnx when onnxruntime and a matching generator.onnx are there, on the CPU.")
-@hub_options
+@sample_options
 @click.pass_context
-def sample_command(ctx: click.Context, n: int | None, seed: int | None, output: Path | None, save_dir: Path | None,
-                   overwrite: bool, nrow: int | None, classes: tuple[str, ...], truncation: float | None,
-                   device: str | None, backend: str, offline: bool, token: str | None, force_download: bool) -> None:
-    """Generate new images into a PNG grid (and/or one PNG per image).
-
-    A class-conditional model draws one grid row per class, in class order (or in the order of
-    the --class options), and prints which class each row shows. Latents and labels come from
-    numpy's generator, so a seed gives the same images with either --backend.
+def sample_command(ctx: click.Context, /, **options: Any) -> None:
+    """Generate new images: 'ganzoo sample NAME' under its older name, the same options and the same images.
 
     \b
     Examples:
-      ganzoo pretrained dcgan-fashion sample
-      ganzoo pretrained dcgan-fashion sample -n 16 --seed 0 -o grid.png --nrow 4
-      ganzoo pretrained cgan-fashion sample                     # 10 rows of 10, one per class
+      ganzoo pretrained dcgan-fashion sample -n 16 --seed 3 -o grid.png
       ganzoo pretrained cgan-fashion sample --class Sneaker -n 16
-      ganzoo pretrained cgan-fashion sample --class bag --class 7 -n 8
-      ganzoo pretrained dcgan-fashion sample --truncation 0.5
-      ganzoo pretrained dcgan-fashion sample --backend torch   # or GANZOO_BACKEND=torch
     """
-    if output is None and save_dir is None:
-        output = Path("samples.png")
-    name = ctx.obj["name"]
-    check_sample_outputs(output, save_dir, overwrite=overwrite, inputs=model_inputs(name))
-    backend = backend.lower()
-    if backend == "onnx" and device not in (None, "cpu"):
-        raise UsageError(f"--backend onnx runs on the CPU; drop --device {device} or use --backend torch")
-    note = None
-    if backend != "torch" and device in (None, "cpu") and not force_download:
-        from ganzoo.hub.fast import FastPathUnavailable, open_fast_sampler
-
-        try:
-            sampler = open_fast_sampler(name)
-            request = _fast_request(sampler, classes, n, truncation)
-        except FastPathUnavailable as why:
-            if backend == "onnx":
-                fix = (", or write generator.onnx: 'ganzoo export' does (onnx installed), "
-                       "scripts/add_zoo_onnx.py for zoo folders") if why.note else ""
-                raise UsageError(f"--backend onnx cannot be used: {why}; use --backend torch{fix}") from None
-            if why.note:  # said once the PyTorch path has loaded: a broken folder's error stays one line
-                note = f"ganzoo: note: {why}; sampling with PyTorch"
-        else:
-            _sample_fast(sampler, request, n, seed=seed, output=output, save_dir=save_dir, nrow=nrow,
-                         truncation=truncation)
-            return
-
-    from ganzoo.hub.pretrained import load_pretrained
-
-    where = _where(ctx, offline, token, force_download)
-    model = load_pretrained(where.pop("name"), device=device, **where)
-    folder = getattr(model, "folder", None)  # a zoo or hf: model's files, now that they are known
-    for path, option in ((output, "-o"), (save_dir, "--save-dir")):
-        if path is not None and folder is not None:
-            refuse_inputs(path, [folder], option)
-    if note is not None:
-        click.echo(note, err=True)
-    if model.task == "image-to-image":
-        raise UsageError(f"{model.name} is image-to-image: it needs input images; use "
-                         f"'ganzoo translate {model.name} INPUT -o OUT'")
-    num_classes = int(getattr(model.model, "num_classes", 0) or 0)
-    names = model.classes if model.classes and len(model.classes) == num_classes else None
-    rows = _class_rows(num_classes, names, model.labels_for, classes, n)
-    n, labels, nrow = _layout(rows, n, nrow)
-    if truncation is not None:  # refused for models without Gaussian latents before anything is drawn
-        from ganzoo.models import check_truncation
-
-        truncation = check_truncation(model.model, truncation)
-    z = None
-    if getattr(model.model, "latent_distribution", None) == "normal":  # what the ONNX path draws too
-        from ganzoo.noise import draw_inputs
-
-        z, labels = draw_inputs(n, int(model.model.latent_dim), seed=seed, num_classes=num_classes, labels=labels,
-                                truncation=truncation)
-    write_samples(model.model, n, seed=seed, labels=labels, output=output, save_dir=save_dir, nrow=nrow,
-                  latents=z, truncation=None if z is not None else truncation)
-    _report(output, save_dir, n, f"{model.name}, {model.source}", rows, nrow)
-
-
-def _layout(rows: tuple[Any, int, list[str]] | None, n: int | None, nrow: int | None) -> tuple[int, Any, int | None]:
-    """``(n, labels, nrow)``: 64 images by default, or the class rows' labels and width."""
-    if rows is None:
-        return (64 if n is None else n), None, nrow
-    labels, per_row, names = rows
-    if nrow is None and (len(names) > 1 or n is None):  # -n images of one class fill a square grid
-        nrow = per_row
-    return int(labels.size), labels, nrow
-
-
-def _fast_request(sampler: Any, classes: tuple[str, ...], n: int | None,
-                  truncation: float | None) -> tuple[Any, int, list[str]] | None:
-    """The class rows for the ONNX path, with the PyTorch path's errors for unknown classes and bad bounds."""
-    names = sampler.config.classes
-    num_classes = sampler.num_classes
-    if names is not None and len(names) != num_classes:
-        names = None
-    if truncation is not None:
-        distribution = (sampler.config.data.get("latent") or {}).get("distribution")
-        if distribution != "standard-normal":
-            raise UsageError(f"{sampler.name} draws its latents from a {distribution} distribution; --truncation "
-                             f"is defined for normal latents only, so drop it")
-        if not 0.05 <= truncation <= 10:
-            raise UsageError(f"--truncation must be between 0.05 and 10 (values are redrawn until inside [-T, T]), "
-                             f"got {truncation:g}")
-    return _class_rows(num_classes, names, sampler.class_indices, classes, n)
-
-
-def _sample_fast(sampler: Any, rows: tuple[Any, int, list[str]] | None, n: int | None, *, seed: int | None,
-                 output: Path | None, save_dir: Path | None, nrow: int | None, truncation: float | None) -> None:
-    """``ganzoo pretrained NAME sample`` through ONNX Runtime: the same inputs, files and lines, no torch."""
-    from ganzoo.cli.output import write_generated
-    from ganzoo.noise import draw_inputs
-
-    for path, option in ((output, "-o"), (save_dir, "--save-dir")):
-        if path is not None:
-            refuse_inputs(path, [sampler.folder], option)
-    count, labels, nrow = _layout(rows, n, nrow)
-    z, labels = draw_inputs(count, sampler.latent_dim, seed=seed, num_classes=sampler.num_classes, labels=labels,
-                            truncation=truncation)
-    write_generated(sampler.generate, z, labels, output=output, save_dir=save_dir, nrow=nrow)
-    _report(output, save_dir, count, f"{sampler.name}, {sampler.source}", rows, nrow)
-
-
-def _report(output: Path | None, save_dir: Path | None, n: int, what: str,
-            rows: tuple[Any, int, list[str]] | None, nrow: int | None) -> None:
-    """What ``sample`` wrote, and which class each row shows; the same lines on both backends."""
-    if output is not None:
-        click.echo(f"wrote {output} ({n} images from {what})")
-    if save_dir is not None:
-        click.echo(f"wrote {n} images to {save_dir}/")
-    if rows is not None:
-        _, per_row, names = rows
-        if len(names) == 1:
-            click.echo(f"class: {names[0]}")
-        elif nrow == per_row:
-            click.echo(f"rows, top to bottom ({per_row} each): {', '.join(names)}")
-        else:
-            click.echo(f"images in order, {per_row} of each class: {', '.join(names)}")
+    sample_target(ctx.obj["name"], **options)
 
 
 @pretrained_group.command("interpolate")
@@ -259,31 +93,6 @@ def interpolate_command(ctx: click.Context, /, device: str | None, overwrite: bo
     click.echo(run_walk(model.model, model.name or name, class_index=class_index, **options))
 
 
-#: Images per class when a class-conditional model is sampled without -n.
-PER_CLASS = 10
-
-
-def _class_rows(num_classes: int, names: Sequence[str] | None, labels_for: Callable[[Sequence[str]], Any],
-                classes: tuple[str, ...], n: int | None) -> tuple[Any, int, list[str]] | None:
-    """Labels for one grid row per class: ``(labels, per_row, row names)``; ``None`` if unconditional.
-
-    The rows are the ``--class`` choices in the order given (``labels_for`` turns names or
-    indices into indices), or every class in index order; each holds :data:`PER_CLASS` images,
-    or ``n`` spread over the rows and rounded up. The labels are a numpy int64 array, for both
-    backends.
-    """
-    import numpy as np
-
-    if not num_classes:
-        if classes:
-            labels_for(classes)  # the one-line "not class-conditional; drop --class" error
-        return None
-    chosen = np.asarray(labels_for(classes) if classes else np.arange(num_classes), dtype=np.int64).reshape(-1)
-    shown = list(names) if names else list(map(str, range(num_classes)))
-    per_row = PER_CLASS if n is None else -(-n // chosen.size)
-    return np.repeat(chosen, per_row), per_row, [str(shown[int(i)]) for i in chosen]
-
-
 @pretrained_group.command("info")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @hub_options
@@ -303,14 +112,18 @@ def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | 
     """
     from ganzoo.hub.config import CheckpointConfig
     from ganzoo.hub.download import resolve
+    from ganzoo.hub.record import facts as record_facts
 
     o = _where(ctx, offline, token, force_download)
     resolved = resolve(o.pop("name"), **o)
     config = CheckpointConfig.read(resolved.folder)
-    files = sorted(p for p in resolved.folder.iterdir() if p.is_file())
-    size = sum(p.stat().st_size for p in files)
-    meta = dict(resolved.zoo.metadata) if resolved.zoo else {}
-    training = config.training
+    record = record_facts(config)
+    if not record["files"]:  # a folder whose record lists no files (exported before records did): what is there
+        on_disk = sorted(p for p in resolved.folder.iterdir() if p.is_file() and p.name not in ("config.json",
+                                                                                               "README.md"))
+        record["files"] = [{"name": p.name, "size": p.stat().st_size} for p in on_disk]
+        record["files_bytes"] = sum(f["size"] for f in record["files"])
+        record["weights_bytes"] = sum(f["size"] for f in record["files"] if f["name"].endswith(".safetensors"))
     facts = {
         "name": resolved.zoo.name if resolved.zoo else ctx.obj["name"],
         "summary": resolved.zoo.summary if resolved.zoo else None,
@@ -319,31 +132,38 @@ def info_command(ctx: click.Context, as_json: bool, offline: bool, token: str | 
         "task": config.task,
         "image": config.data.get("image"),
         "latent_dim": config.latent_dim,
+        "latent_distribution": config.latent_distribution,
         "num_classes": config.num_classes,
         "classes": config.classes,
         **_translation_info(config),
         "dataset": config.dataset_name,
-        "training_command": training.get("command"),
-        "training_steps": training.get("steps"),
+        "training_command": config.training.get("command"),
+        "training_steps": config.training.get("steps"),
         "metrics": config.metrics,
         "weights": config.data.get("weights"),
-        "size_bytes": size,
-        "files": [p.name for p in files],
+        "weights_bytes": record["weights_bytes"],
+        "size_bytes": record["files_bytes"],
+        "files": record["files"],
         "source": resolved.source,
         "folder": str(resolved.folder),
-        "license": meta.get("license", "see the model card"),
+        "license": record["license"],
+        "data_license": record["data_license"],
+        "license_words": record["license_words"],
     }
     if as_json:
         echo_json(facts)
         return
+    weights = facts["weights"] or {}
     rows = [["architecture", f"{facts['architecture']} ({facts['task']})"], *_shape_rows(facts)]
     rows += [
         ["dataset", str(facts["dataset"] or "unknown")],
         ["trained with", str(facts["training_command"] or "unknown")],
-        ["weights", f"{facts['weights'].get('dtype')}{', EMA' if facts['weights'].get('ema') else ''}"],
-        ["size", f"{human_size(size)} ({', '.join(facts['files'])})"],
+        ["weights", f"{weights.get('dtype')}{', EMA' if weights.get('ema') else ''}, "
+                    f"{human_size(facts['weights_bytes'] or 0)}"],
+        ["files", f"{human_size(facts['size_bytes'] or 0)}: "
+                  + ", ".join(f"{f['name']} ({human_size(f['size'])})" for f in facts["files"])],
         ["source", facts["source"]],
-        ["license", str(facts["license"])],
+        ["license", facts["license_words"]],
     ]
     for metric in facts["metrics"]:
         rows.append([f"metric {metric.get('name')}", str(metric.get("value"))])

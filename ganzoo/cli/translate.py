@@ -12,8 +12,7 @@ from typing import Any
 
 import click
 
-from ganzoo.cli.output import OVERWRITE_HELP
-from ganzoo.cli.pretrained import hub_options
+from ganzoo.cli.output import OVERWRITE_HELP, hub_options
 from ganzoo.errors import UsageError
 from ganzoo.outputs import check_file, check_files_in, image_format, model_inputs, staged_folder, writing
 

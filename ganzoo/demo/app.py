@@ -12,7 +12,12 @@ name (``/sample``, ``/walk``, ``/translate``, ``/stylise``, ``/facts``) so that
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -58,7 +63,8 @@ def upload_image(**options: Any) -> gr.Image:
 
 
 def _guarded(function: Any) -> Any:
-    """``function`` with ganzoo's one-line errors shown on the page (gr.Error) instead of a stack trace."""
+    """``function`` with ganzoo's one-line errors shown on the page (gr.Error) instead of a stack trace,
+    and logged as one line on the server's console."""
     import functools
 
     @functools.wraps(function)
@@ -66,9 +72,33 @@ def _guarded(function: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except GanzooError as exc:
-            raise gr.Error(" ".join(str(exc).split()), print_exception=False) from None
+            raise _refusal(str(exc)) from None
 
     return wrapper
+
+
+def _refusal(message: str) -> gr.Error:
+    """The page's error for a refused request, logged as one line on the console (never a traceback)."""
+    message = " ".join(message.split())
+    print(f"ganzoo demo: refused a request: {message}", file=sys.stderr, flush=True)
+    return gr.Error(message, print_exception=False)
+
+
+def _quiet_checks(component: Any) -> None:
+    """Gradio's own checks of a request's values (a model not in the list, a seed below 0) as refusals.
+
+    Gradio raises them with a traceback on the console, once per request; an API caller can
+    send them at will. The instance's ``preprocess`` is wrapped, as in :func:`upload_image`.
+    """
+    original = component.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        try:
+            return original(payload)
+        except gr.Error as exc:
+            raise _refusal(str(getattr(exc, "message", exc))) from None
+
+    component.preprocess = preprocess
 
 
 def build_app(service: DemoService) -> gr.Blocks:
@@ -84,6 +114,9 @@ def build_app(service: DemoService) -> gr.Blocks:
             _translate_tab(service, translators)
         if service.style:
             _style_tab(service)
+    for block in app.blocks.values():
+        if isinstance(block, gr.components.Component):
+            _quiet_checks(block)
     return app  # type: ignore[no-any-return]
 
 
@@ -217,9 +250,29 @@ def launch(app: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None, 
            max_file_size: str | int = MAX_FILE_SIZE, quiet: bool = False) -> Any:
     """Serve ``app`` on ``host:port`` with the offline settings above; returns gradio's (app, url, share) triple."""
     app.queue(default_concurrency_limit=2)
-    return app.launch(server_name=host, server_port=port, share=False, inbrowser=False, ssr_mode=False,
-                      max_file_size=max_file_size, theme=theme(), prevent_thread_lock=not block, quiet=quiet,
-                      show_error=True, footer_links=["api"], pwa=False, mcp_server=False)
+    with _sigterm_as_ctrl_c(block):
+        return app.launch(server_name=host, server_port=port, share=False, inbrowser=False, ssr_mode=False,
+                          max_file_size=max_file_size, theme=theme(), prevent_thread_lock=not block, quiet=quiet,
+                          show_error=True, footer_links=["api"], pwa=False, mcp_server=False)
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c(block: bool) -> Iterator[None]:
+    """While serving in the foreground, SIGTERM (``kill``, a service manager) stops the server as
+    Ctrl-C does, so the caller's clean-up (the work folder of walk animations) runs instead of
+    Python dying on the spot."""
+    if not block or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def serve_space(*names: str, title: str | None = None) -> None:

@@ -255,7 +255,10 @@ def load_upload(image: Any, *, channels: int) -> "Image.Image":
     else:
         path = Path(os.fspath(image))
         _check_size(_header_size(path), path.name)  # from the header, before any pixel is decoded
-        picture = open_image(path, channels=channels)
+        try:
+            picture = open_image(path, channels=channels)
+        except UsageError as exc:  # named by the file's own name: the server's folders are not the visitor's
+            raise UsageError(str(exc).replace(str(path), path.name)) from None
     _check_size(picture.size, "the image")
     if picture.mode == "RGBA":  # a drawing: transparent strokes on nothing, seen on white
         background = Image.new("RGBA", picture.size, "white")
@@ -264,12 +267,16 @@ def load_upload(image: Any, *, channels: int) -> "Image.Image":
 
 
 def _header_size(path: Path) -> tuple[int, int]:
+    """The size an upload's header declares; Pillow's own size limit is off, so that :func:`_check_size`
+    names the demo's limit instead of calling a 30000x30000 image "not an image"."""
     from PIL import Image, UnidentifiedImageError
 
+    from ganzoo.images import _pillow_limit
+
     try:
-        with Image.open(path) as opened:
+        with _pillow_limit(), Image.open(path) as opened:
             return opened.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombWarning):
         raise UsageError(f"{path.name} is not an image this demo can read; upload a PNG, JPEG, WebP, BMP or "
                          "GIF") from None
 

@@ -7,11 +7,14 @@ The card's metadata (library, tags, datasets, metrics as ``model-index``) is str
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ganzoo.hub.config import CheckpointConfig
+from ganzoo.hub.record import facts, license_of, license_words
+from ganzoo.io import atomic_write
 
 PIPELINE_TAGS = {
     "unconditional": "unconditional-image-generation",
@@ -51,8 +54,8 @@ larger inputs come out upsampled from the model's resolution.
 {% else %}
 ```bash
 pip install ganzoo{% if plugin_dist %} {{ plugin_dist }}{% endif %}
-ganzoo pretrained {{ load_as }} sample -n 64 -o samples.png
-{% if example_class %}ganzoo pretrained {{ load_as }} sample --class "{{ example_class }}" -n 16 -o one-class.png   # by name or index
+ganzoo sample {{ load_as }} -n 64 -o samples.png
+{% if example_class %}ganzoo sample {{ load_as }} --class "{{ example_class }}" -n 16 -o one-class.png   # by name or index
 {% endif %}```
 
 ```python
@@ -71,7 +74,7 @@ images = model.sample(16, seed=0)   # tensor [16, {{ channels }}, {{ height }}, 
 {% if directions %}| translates | {% for d in directions %}{{ d.name }}: {{ d.words }}
 {%- if not loop.last %}; {% endif %}{% endfor %} |
 | inputs | {{ input_channels }}x{{ input_height }}x{{ input_width }}, values in [-1, 1] |
-{% else %}| latent | {{ latent_dim }}-d standard normal |
+{% else %}| latent | {{ latent_dim }}-d {{ latent_distribution }} |
 {% endif %}| images | {{ channels }}x{{ height }}x{{ width }}, values in [-1, 1] |
 | weights | {{ weights }} |
 {% if classes %}| classes | {{ classes }} |
@@ -96,11 +99,21 @@ Outputs are compared with the targets of the test split: L1 is the mean absolute
 shipped classifier assigns to the intended class. `real_vs_real` scores real target images the same way;
 `copy_input` is what returning the input unchanged would score.
 {% endif %}
-{% if license_note %}## License
+{% if files %}## Files
 
-{{ license_note }}
+| file | bytes | sha256 |
+|---|---|---|
+{% for f in files %}| {{ f.name }} | {{ f.size }} | `{{ f.sha256 }}` |
+{% endfor %}
+`config.json` lists these files with their sha256 (this card is rendered from it).
 
-{% endif %}## Limitations
+{% endif %}## License
+
+{{ license_words }}{% if license_note %}
+
+{{ license_note }}{% endif %}
+
+## Limitations
 
 GANs reproduce the statistics of their training set, biases included; samples can show
 artefacts and mode collapse. This model generates {{ channels }}x{{ height }}x{{ width }} images like
@@ -126,13 +139,12 @@ def build_card(
     parsed = CheckpointConfig.of(config)
     arch = parsed.architecture
     third_party = arch.distribution not in (None, "", "ganzoo")
+    license = license or license_of(parsed)
     license_note = None
-    if license is None:
-        license = _distribution_license(arch.distribution) if third_party else "apache-2.0"
-        if license is None:
-            license = "other"
-            license_note = (f"The plugin distribution that made this model ({arch.distribution}) declares no "
-                            f"licence, so none is claimed for these weights; ask its authors.")
+    if license == "other":
+        license_note = (f"The plugin distribution that made this model ({arch.distribution}) declares no "
+                        f"licence, so none is claimed for these weights; ask its authors.")
+    record_facts = facts(parsed)
     task = str(parsed.task)
     training = parsed.training
     dataset = parsed.dataset_name
@@ -162,6 +174,8 @@ def build_card(
     )
     weights = parsed.weights
     weight_words = f"{weights.dtype} safetensors" + (", EMA of the generator" if weights.ema else "")
+    if record_facts["weights_bytes"]:
+        weight_words += f", {record_facts['weights_bytes']:,} bytes"
     card: ModelCard = ModelCard.from_template(
         card_data,
         template_str=TEMPLATE,
@@ -172,6 +186,7 @@ def build_card(
         plugin=f"plugin {arch.plugin}, distribution {arch.distribution}",
         task=task,
         latent_dim=parsed.latent_dim,
+        latent_distribution=(parsed.latent_distribution or "").replace("-", " "),
         channels=channels,
         height=height,
         width=width,
@@ -189,10 +204,22 @@ def build_card(
         samples_note=samples_note,
         plugin_dist=arch.distribution if third_party else None,
         license_note=license_note,
+        license_words=license_words(parsed) if license == license_of(parsed) else f"{license} (weights)",
+        files=record_facts["files"],
         example_class=(parsed.classes or ["0"])[0] if parsed.num_classes else None,
         **_translation_facts(parsed, summary_dataset=dataset),
     )
     return card
+
+
+def write_card(folder: str | Path, *, name: str | None = None, load_as: str | None = None,
+               samples_note: str | None = None) -> Path:
+    """(Re)write ``folder/README.md`` from the folder's record: the card is never edited, only rendered."""
+    path = Path(folder) / "README.md"
+    card = build_card(CheckpointConfig.read(folder), name=name, load_as=load_as, samples_note=samples_note)
+    with atomic_write(path, "w") as handle:
+        handle.write(str(card))
+    return path
 
 
 def _card_datasets(config: CheckpointConfig) -> list[str] | None:
@@ -262,21 +289,3 @@ def _training_cost(training: Mapping[str, Any]) -> str | None:
 def _metric_details(metric: Mapping[str, Any]) -> str:
     skip = {"name", "value"}
     return ", ".join(f"{k}={v}" for k, v in metric.items() if k not in skip and not isinstance(v, (dict, list)))
-
-
-def _distribution_license(distribution: str | None) -> str | None:
-    """The SPDX-like licence a Python distribution declares (License-Expression, else License), if any."""
-    from importlib import metadata
-
-    if not distribution:
-        return None
-    try:
-        meta = metadata.metadata(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-    for field in ("License-Expression", "License"):
-        values = meta.get_all(field)  # the first, as Message.get gives it; PackageMetadata declares no get()
-        value = str(values[0] if values else "").strip()
-        if value and value.upper() not in ("UNKNOWN", "NONE") and len(value) <= 64 and "\n" not in value:
-            return value.lower()
-    return None

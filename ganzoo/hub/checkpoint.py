@@ -6,7 +6,6 @@ unpickles anything; errors name the file and say what to do.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ from torch import nn
 
 from ganzoo.errors import CheckpointError, GanzooError, PluginError, UnknownNameError
 from ganzoo.hub.config import CONFIG_NAME, FORMAT, FORMAT_VERSION, WEIGHT_FILES, CheckpointConfig
+from ganzoo.hub.record import sha256_file
 from ganzoo.io import atomic_path, write_json
 from ganzoo.models import GAN, build_model, sampling_module
 from ganzoo.weights import (
@@ -33,7 +33,8 @@ from ganzoo.weights import (
 )
 
 __all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHT_FILES", "CheckpointConfig", "build_from_config",
-           "checkpoint_config", "load_checkpoint", "load_weights_strict", "read_config", "write_checkpoint"]
+           "checkpoint_config", "load_checkpoint", "load_weights_strict", "read_config", "sha256_file",
+           "write_checkpoint"]
 
 #: What to do about weights that do not fit the model config.json describes.
 _MISMATCH_ADVICE = "re-export the checkpoint, or install the plugin version it was made with"
@@ -43,13 +44,8 @@ _MISMATCH_ADVICE = "re-export the checkpoint, or install the plugin version it w
 MAX_IMAGE_SIDE = 4096
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
+#: A family's ``latent_distribution`` as a record names it (``"normal"`` is the standard normal).
+LATENT_DISTRIBUTIONS = {"normal": "standard-normal"}
 
 
 def checkpoint_config(
@@ -81,7 +77,7 @@ def checkpoint_config(
             "distribution_version": plugin.version if plugin else None,
         },
         "task": model.task,
-        "latent": {"dim": model.latent_dim, "distribution": "standard-normal"},
+        "latent": {"dim": model.latent_dim, "distribution": _latent_name(model)},
         "image": {"channels": channels, "height": height, "width": width, "value_range": [-1, 1]},
         "num_classes": model.num_classes,
         "classes": list(classes) if classes else None,
@@ -95,6 +91,12 @@ def checkpoint_config(
         config.update(translation_facts(model))
     config.update(extra or {})
     return config
+
+
+def _latent_name(model: GAN) -> str:
+    """The family's declared latent distribution, in the record's words."""
+    declared = str(getattr(model, "latent_distribution", "normal"))
+    return LATENT_DISTRIBUTIONS.get(declared, declared)
 
 
 def translation_facts(model: GAN) -> dict[str, Any]:

@@ -152,6 +152,28 @@ class CheckpointConfig:
         return list(self.data.get("metrics") or [])
 
     @property
+    def latent_distribution(self) -> str | None:
+        """How latents are drawn (``"standard-normal"``); ``None`` for image-to-image models."""
+        if self.latent_dim is None:
+            return None
+        return str((self.data.get("latent") or {}).get("distribution") or "standard-normal")
+
+    @property
+    def license(self) -> str | None:
+        """The weights' licence (SPDX-like, ``"apache-2.0"``) as exported; ``None`` when not recorded."""
+        return self.data.get("license")
+
+    @property
+    def data_license(self) -> str | None:
+        """The training data's licence as its dataset entry declared it, when recorded."""
+        return self.data.get("data_license")
+
+    @property
+    def files(self) -> dict[str, dict[str, Any]]:
+        """Every file of the folder but the card and the record: ``{name: {"sha256": ..., "size": ...}}``."""
+        return {name: dict(entry) for name, entry in (self.data.get("files") or {}).items()}
+
+    @property
     def training(self) -> dict[str, Any]:
         return dict(self.data.get("training") or {})
 
@@ -280,6 +302,10 @@ def _check_optional_fields(data: Mapping[str, Any], check: "_Checker") -> None:
                 'an object such as {"a": "edge map", "b": "garment"}', default=None)
     for key in ("ganzoo_version", "torch_version"):
         check.value(data, key, _is_str_or_none, "a version string", default=None)
+    for key in ("license", "data_license"):
+        check.value(data, key, _is_str_or_none, "a licence name such as \"apache-2.0\"", default=None)
+    check.value(data, "files", _is_file_table, 'an object such as {"generator.safetensors": {"sha256": "...", '
+                '"size": 1024}}', default=None, optional=True)
 
 
 class _Checker:
@@ -337,6 +363,21 @@ def _is_str_or_none(value: Any) -> bool:
 
 def _is_object(value: Any) -> bool:
     return isinstance(value, dict)
+
+
+def _is_file_table(value: Any) -> bool:
+    """``{name: {"sha256": 64 hex digits, "size": bytes}}``, names plain (no folders, nothing hidden)."""
+    if not isinstance(value, dict):
+        return False
+    for name, entry in value.items():
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
+            return False
+        if not isinstance(entry, dict) or not _is_count_or_none(entry.get("size")) or entry.get("size") is None:
+            return False
+        digest = entry.get("sha256")
+        if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            return False
+    return True
 
 
 def _is_object_or_none(value: Any) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from typing import Any
 from ganzoo.errors import CheckpointError, HubError, UsageError
 from ganzoo.hub.checkpoint import CONFIG_NAME, verify_sha256
 from ganzoo.hub.names import PRETRAINED_KINDS, ModelName, parse_model_name
+from ganzoo.hub.record import verify
+from ganzoo.hub.zoo import Location, locate
 from ganzoo.plugins import get_registry
 from ganzoo.registry import Spec
 
@@ -170,20 +172,24 @@ def resolve(
 
 
 def _resolve_zoo(spec: Spec, *, offline: bool, token: str | None, force_download: bool) -> Resolved:
-    meta: Mapping[str, Any] = spec.metadata
-    files: Mapping[str, str] = meta.get("files", {})
-    bundled = spec.load()
-    repo_id = meta.get("repo_id")
-    if bundled is not None and Path(str(bundled)).is_dir() and (not force_download or not repo_id):
-        folder = Path(str(bundled))
-        verify_sha256(folder, files, f"bundled model '{spec.name}'")
-        return Resolved(folder, f"bundled in plugin '{spec.plugin}'", zoo=spec)
-    if not repo_id:
+    location = locate(spec)
+    if location.folder is not None and (not force_download or not location.repo_id):
+        check_zoo_folder(location.folder, location, f"bundled model '{spec.name}'")
+        return Resolved(location.folder, f"bundled in plugin '{spec.plugin}'", zoo=spec)
+    if not location.repo_id:
         raise CheckpointError(
             f"the files of '{spec.name}' are missing from plugin '{spec.plugin}' and it names no Hub repo; "
             f"reinstall the plugin"
         )
-    folder = download_repo(repo_id, meta.get("revision"), offline=offline, token=token, force_download=force_download)
-    verify_sha256(folder, files, f"'{spec.name}' from hf:{repo_id}")
-    return Resolved(folder, f"hf:{repo_id}@{meta.get('revision')}", zoo=spec,
-                    details={"repo_id": repo_id, "revision": meta.get("revision")})
+    folder = download_repo(location.repo_id, location.revision, offline=offline, token=token,
+                           force_download=force_download)
+    check_zoo_folder(folder, location, f"'{spec.name}' from hf:{location.repo_id}")
+    return Resolved(folder, f"hf:{location.repo_id}@{location.revision}", zoo=spec,
+                    details={"repo_id": location.repo_id, "revision": location.revision})
+
+
+def check_zoo_folder(folder: Path, location: Location, source: str) -> None:
+    """A zoo folder must match its pinned record and every file the record lists (or, for entries
+    registered before records listed files, the sha256s the entry itself pins)."""
+    verify_sha256(folder, location.legacy_files, source)
+    verify(folder, pin=location.pin, source=source)

@@ -1,6 +1,6 @@
 """Sampling a checkpoint folder's generator through ONNX Runtime, without importing torch.
 
-Importing and initialising PyTorch is most of what ``ganzoo pretrained NAME sample`` costs
+Importing and initialising PyTorch is most of what ``ganzoo sample dcgan-fashion`` costs
 (seconds, and most of a gigabyte); a 28x28 generator runs in milliseconds. So a checkpoint
 folder may carry its generator as ONNX, beside the safetensors it was traced from:
 
@@ -16,7 +16,7 @@ safetensors file, a hand-edited ONNX file or another architecture is a mismatch)
 session's own metadata and input shapes agree with ``config.json``. Otherwise it raises
 :class:`FastPathUnavailable` with the reason, and the caller samples with PyTorch: never other
 pixels in silence. Zoo names (bundled folders) and checkpoint folders are resolved here without
-torch; ``hf:`` names go through the PyTorch path.
+torch; ``hf:`` names and training runs go through the PyTorch path.
 
     >>> sampler = open_fast_sampler("dcgan-fashion")                      # doctest: +SKIP
     >>> images = sampler.generate(z, None)                                # numpy [N, C, H, W]
@@ -24,7 +24,6 @@ torch; ``hf:`` names go through the PyTorch path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.hub.config import CONFIG_NAME, CheckpointConfig
+from ganzoo.hub.names import PRETRAINED_KINDS, ModelName, parse_model_name
+from ganzoo.hub.record import sha256_file, verify
+from ganzoo.hub.zoo import Location, locate
 from ganzoo.io import write_json
 
 if TYPE_CHECKING:
@@ -58,15 +60,6 @@ class FastPathUnavailable(GanzooError):
     def __init__(self, reason: str, *, note: bool = True) -> None:
         super().__init__(reason)
         self.note = note
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """The hex sha256 of a file (torch-free twin of :func:`ganzoo.hub.checkpoint.sha256_file`)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _weight_files(config: CheckpointConfig) -> list[str]:
@@ -133,46 +126,43 @@ class FastSampler:
         return images
 
     def class_indices(self, wanted: Sequence[str | int]) -> list[int]:
-        """Class indices for names (any case) or indices, as ``PretrainedGAN.labels_for`` reads them."""
-        if not self.num_classes:
-            raise UsageError("this model is not class-conditional; drop --class")
-        names = self.config.classes or [str(i) for i in range(self.num_classes)]
-        lowered = {str(n).lower(): i for i, n in enumerate(names)}
-        out = []
-        for item in wanted:
-            text = str(item)
-            if text.isdigit() and int(text) < self.num_classes:
-                out.append(int(text))
-            elif text.lower() in lowered:
-                out.append(lowered[text.lower()])
-            else:
-                raise UsageError(f"unknown class '{item}'; this model knows: {', '.join(map(str, names))}")
-        return out
+        """Class indices for names (any case) or indices (:func:`ganzoo.noise.class_indices`)."""
+        from ganzoo.noise import class_indices
+
+        return class_indices(wanted, self.config.classes, self.num_classes)
 
 
-def _find_folder(name: str) -> tuple[Path, str, str, dict[str, str]]:
-    """``(folder, shown name, source, pinned sha256s)`` for a zoo name or a checkpoint folder, without torch."""
-    from ganzoo.hub.names import PRETRAINED_KINDS, parse_model_name
+def _find_folder(name: str | ModelName) -> tuple[Path, str, str, Location | None]:
+    """``(folder, shown name, source, zoo location)`` for a zoo name or a checkpoint folder, without torch."""
     from ganzoo.plugins import get_registry
 
-    try:
-        parsed = parse_model_name(name, accept=PRETRAINED_KINDS)
-    except GanzooError as exc:  # the PyTorch path raises the same error, with its usual wording
-        raise FastPathUnavailable(str(exc), note=False) from None
+    if isinstance(name, ModelName):
+        parsed = name
+    else:
+        try:
+            parsed = parse_model_name(name, accept=PRETRAINED_KINDS)
+        except GanzooError as exc:  # the PyTorch path raises the same error, with its usual wording
+            raise FastPathUnavailable(str(exc), note=False) from None
+    if parsed.kind == "run":
+        raise FastPathUnavailable("training runs are sampled with PyTorch", note=False)
     if parsed.kind == "checkpoint":
-        return Path(str(parsed.path)), name, f"local folder {parsed.path}", {}
+        return Path(str(parsed.path)), parsed.text, f"local folder {parsed.path}", None
     if parsed.kind != "zoo":
         raise FastPathUnavailable("models from the Hub are sampled with PyTorch", note=False)
     spec = get_registry("pretrained").get(str(parsed.zoo))
-    bundled = spec.load()
-    if bundled is None or not Path(str(bundled)).is_dir():
+    location = locate(spec)
+    if location.folder is None:
         raise FastPathUnavailable(f"'{spec.name}' is downloaded from the Hub", note=False)
-    return Path(str(bundled)), spec.name, f"bundled in plugin '{spec.plugin}'", dict(spec.metadata.get("files", {}))
+    return location.folder, spec.name, f"bundled in plugin '{spec.plugin}'", location
 
 
-def open_fast_sampler(name: str) -> FastSampler:
-    """The verified ONNX generator of ``name``'s checkpoint folder; :class:`FastPathUnavailable` says why not."""
-    folder, shown, source, pinned = _find_folder(name)
+def open_fast_sampler(name: str | ModelName) -> FastSampler:
+    """The verified ONNX generator of ``name``'s checkpoint folder; :class:`FastPathUnavailable` says why not.
+
+    ``name`` is a zoo name or a checkpoint folder, as text or as :func:`~ganzoo.hub.names.parse_model_name`
+    parsed it (a training run or a Hub name is "unavailable": those are sampled with PyTorch).
+    """
+    folder, shown, source, location = _find_folder(name)
     hashes: dict[str, str] = {}
 
     def digest(file: str) -> str:
@@ -180,9 +170,14 @@ def open_fast_sampler(name: str) -> FastSampler:
             hashes[file] = sha256_file(folder / file)
         return hashes[file]
 
-    for file, expected in pinned.items():  # a corrupt zoo folder: the PyTorch path names the file
-        if not (folder / file).is_file() or digest(file) != expected:
-            raise FastPathUnavailable(f"{file} fails its pinned checksum", note=False)
+    if location is not None:  # a zoo folder: its record against the pin, its files against the record
+        for file, expected in location.legacy_files.items():
+            if not (folder / file).is_file() or digest(file) != expected:
+                raise FastPathUnavailable(f"{file} fails its pinned checksum", note=False)
+        try:
+            verify(folder, pin=location.pin, source=shown)
+        except GanzooError as exc:  # the PyTorch path names the file and what to do
+            raise FastPathUnavailable(str(exc), note=False) from None
     try:
         config = CheckpointConfig.read(folder)
     except GanzooError as exc:

@@ -114,21 +114,11 @@ class PretrainedGAN(
         return self
 
     def labels_for(self, wanted: Sequence[str | int]) -> torch.Tensor:
-        """Class indices for class names or indices (``"Sneaker"`` or ``7``)."""
-        if not self.model.num_classes:
-            raise UsageError("this model is not class-conditional; drop --class")
-        names = self.classes or [str(i) for i in range(self.model.num_classes)]
-        lowered = {n.lower(): i for i, n in enumerate(names)}
-        out = []
-        for item in wanted:
-            text = str(item)
-            if text.isdigit() and int(text) < self.model.num_classes:
-                out.append(int(text))
-            elif text.lower() in lowered:
-                out.append(lowered[text.lower()])
-            else:
-                raise UsageError(f"unknown class '{item}'; this model knows: {', '.join(names)}")
-        return torch.tensor(out, dtype=torch.long)
+        """Class indices for class names (any case) or indices (``"Sneaker"`` or ``7``), as ``--class`` reads them."""
+        from ganzoo.noise import class_indices
+
+        return torch.tensor(class_indices(wanted, self.classes, self.model.num_classes),
+                            dtype=torch.long)
 
     @torch.no_grad()
     def sample(self, n: int = 64, *, seed: int | None = None,

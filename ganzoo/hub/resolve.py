@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
-from ganzoo.hub.config import CheckpointConfig
+from ganzoo.hub.config import CheckpointConfig, DatasetRecord
 from ganzoo.hub.names import ALL_KINDS, PRETRAINED_KINDS, ModelKind, ModelName, parse_model_name
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from ganzoo.hub.pretrained import PretrainedGAN
     from ganzoo.models import GAN
 
-__all__ = ["ALL_KINDS", "PRETRAINED_KINDS", "ModelKind", "ModelName", "OpenedModel", "open_model",
-           "parse_model_name"]
+__all__ = ["ALL_KINDS", "PRETRAINED_KINDS", "ModelKind", "ModelName", "OpenedModel", "check_run_options",
+           "open_model", "parse_model_name", "recorded_classes"]
 
 
 @dataclass
@@ -63,11 +63,39 @@ class OpenedModel:
             return str(self.pretrained.name)
         return self.name.text
 
+    @property
+    def classes(self) -> list[str] | None:
+        """The class names the model was trained with (``None`` when they were not recorded)."""
+        return recorded_classes(self.config)
+
     def sample_command(self) -> str:
         """The command that samples this model again."""
-        if self.kind == "run":
-            return f"ganzoo sample {self.name.text}"
-        return f"ganzoo pretrained {self.name.text} sample"
+        return f"ganzoo sample {self.name.text}"
+
+
+def recorded_classes(config: dict[str, Any]) -> list[str] | None:
+    """Class names from a checkpoint's ``config.json`` (``classes``) or a run's (its dataset's ``info``).
+
+    >>> recorded_classes({"dataset": {"name": "fashion-mnist", "info": {"classes": ["T-shirt/top"]}}})
+    ['T-shirt/top']
+    """
+    names = config.get("classes")
+    if not names:
+        record = DatasetRecord.of(config.get("dataset"))
+        names = record.info.get("classes") if record else None
+    return [str(name) for name in names] if names else None
+
+
+def check_run_options(name: ModelName, *, checkpoint: str | None = None, ema: bool | None = None) -> None:
+    """Refuse ``--checkpoint`` and ``--ema/--no-ema`` for anything but a training run, in one line.
+
+    >>> check_run_options(parse_model_name("dcgan-fashion"), ema=True)   # doctest: +SKIP
+    UsageError: --ema/--no-ema chooses within a training run, but dcgan-fashion is a zoo model; drop it
+    """
+    if name.kind != "run" and (checkpoint is not None or ema is not None):
+        what = "--checkpoint" if checkpoint is not None else "--ema/--no-ema"
+        words = {"zoo": "a zoo model", "hub": "a Hub model", "checkpoint": "a checkpoint folder"}[name.kind]
+        raise UsageError(f"{what} chooses within a training run, but {name.text} is {words}; drop it")
 
 
 def open_model(text: str | Path | ModelName, *, device: "str | torch.device | None" = None, ema: bool | None = None,
@@ -92,9 +120,7 @@ def open_model(text: str | Path | ModelName, *, device: "str | torch.device | No
         provenance = {"kind": "run", "path": str(name.path), "architecture": config["architecture"]["name"],
                       "checkpoint": loaded.get("checkpoint"), "step": loaded.get("step"), "ema": loaded.get("ema")}
         return OpenedModel(name, model, config, None, provenance, state)
-    if checkpoint is not None or ema is not None:
-        what = "--checkpoint" if checkpoint is not None else "--ema/--no-ema"
-        raise UsageError(f"{what} chooses within a training run, but {name.text} is a {name.kind} model; drop it")
+    check_run_options(name, checkpoint=checkpoint, ema=ema)
     from ganzoo.hub.pretrained import load_pretrained
 
     pretrained = load_pretrained(name, offline=offline, token=token, force_download=force_download, device=device)

@@ -11,8 +11,10 @@ from typing import Any
 
 from ganzoo.devices import cpu_name
 from ganzoo.errors import GanzooError, UsageError
-from ganzoo.hub.checkpoint import checkpoint_config
+from ganzoo.hub.card import write_card
+from ganzoo.hub.checkpoint import checkpoint_config, load_checkpoint, write_checkpoint
 from ganzoo.hub.config import DatasetRecord
+from ganzoo.hub.record import PINS_NAME, seal, update_pin
 from ganzoo.io import current_umask, replace_dir
 from ganzoo.outputs import check_replaced_folder, writing
 
@@ -188,8 +190,6 @@ def export_run(
                 classes = registry.get(dataset_name).metadata.get("classes")
         if classes and len(classes) != model.num_classes:
             classes = None  # names that do not match the model would mislabel every class
-    if evaluation:
-        metrics = _evaluate(model, dataset, evaluation)
     config = checkpoint_config(
         model,
         architecture=run_config["architecture"]["name"],
@@ -199,9 +199,6 @@ def export_run(
         training=_training_facts(run_config, state),
         metrics=metrics if metrics is not None else run_config.get("metrics_for_export"),
     )
-    pretrained = PretrainedGAN(config, model)
-    pretrained.name = name or out_dir.name
-    pretrained.load_as = name if name and _is_zoo_name(name) else f"./{out_dir.name}"
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -210,16 +207,78 @@ def export_run(
     os.chmod(staging, 0o777 & ~current_umask())
     try:
         with writing(out_dir, "OUT_DIR"):
+            # The weights go to disk first; everything after reads them back, as users will.
+            write_checkpoint(staging, model, config, include_discriminator=include_discriminator)
+            reloaded, written = load_checkpoint(staging, discriminator=include_discriminator)
+            check_reloaded(model, reloaded, dtype)
+            if evaluation:
+                written["metrics"] = _evaluate(reloaded, dataset, evaluation)
+            pretrained = PretrainedGAN(written, reloaded)
+            pretrained.name = name or out_dir.name
+            in_zoo = (name and _is_zoo_name(name)) or (out_dir.parent / PINS_NAME).is_file()  # a zoo folder
+            pretrained.load_as = pretrained.name if in_zoo else f"./{out_dir.name}"
             pretrained.save_pretrained(staging)
-            if include_discriminator:
-                from ganzoo.hub.checkpoint import write_checkpoint
-
-                write_checkpoint(staging, model, config, include_discriminator=True)
+            if include_discriminator:  # save_pretrained wrote the generator's record only
+                write_checkpoint(staging, reloaded, written, include_discriminator=True)
             if onnx is not False:
                 from ganzoo.publish.onnx import bundle_onnx
 
                 bundle_onnx(staging, name=pretrained.name, required=bool(onnx))
+            seal(staging)
+            write_card(staging, name=pretrained.name, load_as=pretrained.load_as,
+                       samples_note=pretrained._samples_note)
             replace_dir(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    update_pin(out_dir)
     return out_dir
+
+
+def refresh_record(folder: str | Path, *, name: str | None = None, load_as: str | None = None) -> str | None:
+    """After a checkpoint folder's files changed: list them in its record, re-render its card, re-pin it.
+
+    What scripts run after they add a file (``generator.onnx``) or a metric to a zoo folder, so
+    no hash, size or metric is ever copied by hand. Returns the new pin (``None`` outside a zoo).
+    """
+    folder = Path(folder)
+    seal(folder)
+    write_card(folder, name=name or folder.name, load_as=load_as or name or folder.name)
+    return update_pin(folder)
+
+
+#: How far the reloaded generator's images may be from the in-memory one's: float32 weights are
+#: the same numbers; float16/bfloat16 round every weight (about 1e-3 / 1e-2 relative).
+_RELOAD_TOLERANCE = {"float32": 1e-4, "float16": 0.05, "bfloat16": 0.25}
+
+
+def check_reloaded(model: Any, reloaded: Any, dtype: str) -> None:
+    """The folder just written must rebuild a generator that makes what the trained one made.
+
+    Compares images for one seed (translations of one input batch, for image-to-image models);
+    a difference beyond what the storage dtype's rounding explains means the folder does not
+    hold this model (a family whose sampling reads weights export does not write), so nothing
+    is published.
+    """
+    import torch
+
+    from ganzoo.translation import is_translator, translate
+
+    with torch.no_grad():
+        if is_translator(model):
+            source = torch.Generator().manual_seed(0)
+            inputs = torch.rand((2, *tuple(getattr(model, "input_shape", None) or model.image_shape)),
+                                generator=source) * 2 - 1
+            before, after = (translate(m, inputs) for m in (model, reloaded))
+        else:
+            from ganzoo.noise import draw_inputs
+
+            z, labels = draw_inputs(4, int(model.latent_dim), seed=0, num_classes=model.num_classes)
+            label_tensor = None if labels is None else torch.from_numpy(labels)
+            before, after = (m.sample(z=torch.from_numpy(z).to(next(m.parameters()).device), labels=label_tensor)
+                             for m in (model, reloaded))
+    gap = float((before.float().cpu() - after.float().cpu()).abs().mean())
+    limit = _RELOAD_TOLERANCE.get(dtype, 0.25)
+    if not gap <= limit:
+        raise GanzooError(f"the exported folder does not reproduce the model: its images differ from the trained "
+                          f"generator's by {gap:.3g} on average (at most {limit} is rounding to {dtype}); "
+                          f"nothing was written. Report it to the family's plugin")

@@ -50,11 +50,26 @@ def _upload(folder: Path, repo_id: str, *, private: bool, branch: str | None, me
     weights = confined_file(folder, config.weights.generator, "generator")
     if not weights.is_file():
         raise CheckpointError(f"{folder} is missing {weights.name}; re-export it")
+    _check_loads(folder, discriminator=config.weights.discriminator is not None)
     with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
         staged = _stage_with_card(folder, Path(tmp), config, repo_id)
         return _commit(staged, repo_id, repo_type="model", private=private, branch=branch, token=token,
                        message=message or f"Upload {config.architecture.name} checkpoint with ganzoo {__version__}",
                        upload={"allow_patterns": CHECKPOINT_PATTERNS})
+
+
+def _check_loads(folder: Path, *, discriminator: bool) -> None:
+    """Refuse, before anything is sent, a folder that ``ganzoo pretrained`` could not load.
+
+    The checkpoint reader does it (read only): the model is rebuilt from ``config.json`` and every
+    weight file is loaded strictly, so truncated or mismatched weights never reach the Hub.
+    """
+    from ganzoo.hub.checkpoint import load_checkpoint
+
+    try:
+        load_checkpoint(folder, discriminator=discriminator)
+    except CheckpointError as exc:
+        raise CheckpointError(f"not pushed, {folder} does not load: {exc}") from None
 
 
 def _stage_with_card(folder: Path, tmp: Path, config: CheckpointConfig, repo_id: str) -> Path:

@@ -17,6 +17,12 @@ copies, and :func:`recover_checkpoints` -- run by the next ``train`` and by read
 leftovers -- finishes the save from a complete ``.tmp-`` folder or puts the ``.old`` one back. Only
 ``.tmp-`` folders that fail :func:`checkpoint_problem` are deleted. With evaluation during
 training, ``checkpoints/best`` names the checkpoint with the best score, and pruning never deletes it.
+
+A run killed after writing ``step_N`` but before updating ``latest`` leaves a complete checkpoint
+that ``latest`` does not name (:func:`unpointed_checkpoints`; ``--resume`` takes it), and perhaps a
+``.latest.*.tmp`` file, deleted by the next writer. Resuming from an older checkpoint moves the
+later ones into ``checkpoints/abandoned-TIME/`` (:func:`set_aside_later`), so the next resume
+continues the branch trained last.
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ BEST = "best"
 FORMAT = "ganzoo-train-checkpoint"
 _STEP_RE = re.compile(r"^step_(\d+)$")
 _LEFTOVER_RE = re.compile(r"^\.(?:tmp-(step_\d+)|(step_\d+)\.old)$")
+#: The temporary files :func:`_write_pointer` writes (``.latest.x1y2.tmp``) before renaming them
+#: into place; one is left behind only when its writer was killed between the two.
+_POINTER_TMP_RE = re.compile(r"^\.(?:latest|best)\..+\.tmp$")
+#: Prefix of the folders that hold the checkpoints a resume from an older one set aside.
+ABANDONED = "abandoned-"
 #: The files every training checkpoint has (``ema.safetensors`` only with EMA).
 REQUIRED_FILES = ("model.safetensors", "optimizers.safetensors", "rng.safetensors", "state.json")
 
@@ -228,8 +239,9 @@ def read_checkpoint(path: str | Path, *, training_state: bool = True, ema: bool 
 def prune_checkpoints(run_dir: str | Path, keep: int, *, protect: tuple[str, ...] = ()) -> list[Path]:
     """Delete all but the newest ``keep`` checkpoints (0 keeps all), the ``protect``-ed ones and the best.
 
-    Checkpoints with a later step than ``latest`` (left when a run resumed from an older one) are
-    not counted and not deleted: training replaces each as it reaches that step.
+    Checkpoints with a later step than ``latest`` (one a run killed before updating ``latest``
+    left, or a branch left by a resume made before :func:`set_aside_later`) are not counted and
+    not deleted: training replaces each as it reaches that step.
     """
     found = list_checkpoints(run_dir)
     latest = latest_checkpoint(run_dir)
@@ -316,12 +328,14 @@ def recover_checkpoints(run_dir: str | Path) -> list[str]:
     A complete ``.tmp-step_N`` is moved into place (the save it belongs to had written everything);
     otherwise a ``.step_N.old`` with no ``step_N`` is renamed back; incomplete ``.tmp-`` folders are
     deleted, and ``.old`` copies once ``step_N`` is whole. ``latest`` then names the newest
-    recovered checkpoint if it named an older or missing one. The caller must hold the run's lock
-    (:mod:`ganzoo.runs.lock`): a live trainer's ``.tmp-`` folder looks just like a dead one's.
+    recovered checkpoint if it named an older or missing one. The temporary files of pointer
+    updates (``.latest.*.tmp``) a killed writer left are deleted. The caller must hold the run's
+    lock (:mod:`ganzoo.runs.lock`): a live trainer's ``.tmp-`` folder looks just like a dead one's.
     """
     root = Path(run_dir) / CHECKPOINTS
     notes: list[str] = []
     recovered: list[str] = []
+    _remove_pointer_leftovers(root)
     names = _leftovers(root)
     for name in names:
         final, tmp, old = root / name, root / f".tmp-{name}", aside_name(root / name)
@@ -350,6 +364,72 @@ def recover_checkpoints(run_dir: str | Path) -> list[str]:
         if named is None or step_of(named) < step_of(Path(newest)):
             _write_pointer(root, LATEST, newest)
     return notes
+
+
+def _remove_pointer_leftovers(root: Path) -> None:
+    """Delete the ``.latest.*.tmp`` and ``.best.*.tmp`` files of pointer updates that never finished."""
+    if not root.is_dir():
+        return
+    for path in root.iterdir():
+        if _POINTER_TMP_RE.match(path.name) and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def unpointed_checkpoints(run_dir: str | Path) -> list[Path]:
+    """Complete checkpoints saved after the one ``latest`` names but never pointed at, newest first.
+
+    A run killed between writing ``step_N`` and updating ``latest`` leaves one. A checkpoint with
+    a later step but written *before* the named one (``state.json`` older) is not one of them:
+    it belongs to a branch a resume from an older checkpoint left (runs made before such
+    checkpoints were set aside, see :func:`set_aside_later`).
+    """
+    named = _read_pointer(Path(run_dir) / CHECKPOINTS, LATEST)
+    if named is None:
+        return []  # no pointer to trust: latest_checkpoint already takes the newest one
+    with contextlib.suppress(OSError):
+        written = (named / "state.json").stat().st_mtime
+        found = [p for p in list_checkpoints(run_dir) if step_of(p) > step_of(named)
+                 and (p / "state.json").stat().st_mtime >= written and checkpoint_problem(p) is None]
+        return found[::-1]
+    return []
+
+
+def set_aside_later(run_dir: str | Path, step: int) -> Path | None:
+    """Move the checkpoints after ``step`` into ``checkpoints/abandoned-TIME/``; point ``latest`` at ``step``.
+
+    Called when training resumes from an older checkpoint: what comes after it is a branch that
+    is no longer trained, so a later ``--resume`` must continue from the new branch, not from the
+    old one's newest checkpoint. Nothing is deleted: the folder keeps the moved checkpoints, the
+    ``best`` pointer when it named one of them, and a copy of ``metrics.jsonl`` as it was.
+    Returns the folder, or ``None`` when there was nothing after ``step``. The caller holds the lock.
+    """
+    import time
+
+    run_dir = Path(run_dir)
+    root = run_dir / CHECKPOINTS
+    later = [p for p in list_checkpoints(run_dir) if step_of(p) > step]
+    if not later:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = root / f"{ABANDONED}{stamp}"
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = root / f"{ABANDONED}{stamp}-{number}"
+    aside.mkdir()
+    metrics = run_dir / "metrics.jsonl"
+    if metrics.is_file():
+        shutil.copy2(metrics, aside / metrics.name)
+    best = _read_pointer(root, BEST)
+    for path in later:
+        os.replace(path, aside / path.name)
+    if best is not None and step_of(best) > step:
+        os.replace(root / BEST, aside / BEST)
+    fsync_dir(aside)
+    fsync_dir(root)
+    _write_pointer(root, LATEST, step_name(step))
+    return aside
 
 
 def recover_if_free(run_dir: str | Path) -> None:

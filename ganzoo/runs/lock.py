@@ -97,6 +97,21 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
     return f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}{when}"
 
 
+def close_inherited_locks() -> None:
+    """In a forked child (a data-loader worker): close the copies of this process's lock descriptors.
+
+    A forked child shares the parent's locked file description; while any child keeps its copy
+    open, the lock outlives a parent killed with ``kill -9`` (for the seconds the orphaned
+    workers take to notice). Closing the copy, not unlocking it, leaves the parent's lock as it is.
+    """
+    for lock in list(_HELD.values()):
+        if lock.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock.fd)
+            lock.fd = None  # this child never releases what it does not hold
+    _HELD.clear()
+
+
 def _pid_alive(pid: Any) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
@@ -159,6 +174,11 @@ class RunLock:
             if holder:
                 break
             time.sleep(0.05)
+        if holder and holder.get("host") == socket.gethostname() and not _pid_alive(holder.get("pid")):
+            raise RunLockedError(  # a lock outliving its process: something it started still holds it
+                f"{self.run_dir} is still locked although {describe_holder(holder)} has ended: a process it "
+                f"started still holds the lock; retry in a few seconds, or stop that process"
+            )
         raise RunLockedError(
             f"{self.run_dir} is in use by {describe_holder(holder)}, which is training in it; wait for it "
             f"to finish (or stop it), or choose another --out"

@@ -19,6 +19,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ganzoo.errors import UsageError
+from ganzoo.runs.lock import close_inherited_locks
 
 Batch = dict[str, Any]
 
@@ -37,8 +38,10 @@ class _OrderSampler(Sampler[int]):
 
 
 def _worker_init(worker_id: int) -> None:
-    """Workers ignore Ctrl-C: the main process stops between steps and shuts them down itself."""
+    """Workers ignore Ctrl-C (the main process stops between steps and shuts them down itself) and
+    drop their copy of the run lock, so a ``kill -9`` of the main process frees the run at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    close_inherited_locks()
 
 
 def epoch_seed(seed: int, epoch: int) -> int:

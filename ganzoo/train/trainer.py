@@ -87,6 +87,7 @@ class Trainer:
         self._stop_signal: int | None = None
         self._resumed_seconds = 0.0  # training seconds of the legs before a resume
         self._lock: RunLock | None = None  # the run directory's, held by rank 0 during fit()
+        self.resume_note = ""  # why --resume took the checkpoint it did, when that is not the obvious one
         self._replaced: Path | None = None  # --overwrite: the old run, set aside until the new one has a checkpoint
 
     # -- setup -------------------------------------------------------------------------------------
@@ -247,7 +248,8 @@ class Trainer:
             if caveat:
                 reporter.message(caveat)
             if resumed_from is not None:
-                reporter.message(f"ganzoo: resuming {run_dir} from {resumed_from.name}", always=True)
+                why = f" ({self.resume_note})" if self.resume_note else ""
+                reporter.message(f"ganzoo: resuming {run_dir} from {resumed_from.name}{why}", always=True)
             previous_signals = self._install_signals()
             loop = TrainLoop(lambda: self._stop_signal, cfg, run_dir, info, device, gan, runner, stream, ema,
                              samples, reporter, total, precision.name)
@@ -324,9 +326,12 @@ class Trainer:
         """
         checkpoint, step = self._pick_checkpoint(run_dir, info, restore)
         later = [p.name for p in ckpt.list_checkpoints(run_dir) if ckpt.step_of(p) > checkpoint.step]
-        if later and info.is_main and self.config.resume_checkpoint:
-            warn(f"{run_dir} also holds later checkpoints ({', '.join(later)}) from before this resume; training "
-                 f"from {checkpoint.path.name} replaces each as it reaches its step")
+        if later and info.is_main and self.config.resume_checkpoint:  # a new branch: the old one goes aside
+            aside = ckpt.set_aside_later(run_dir, ckpt.step_of(checkpoint.path))
+            if aside is not None:
+                warn(f"{run_dir} held later checkpoints ({', '.join(later)}); training continues from "
+                     f"{checkpoint.path.name}, so they were moved to {aside.relative_to(run_dir)} and the next "
+                     f"--resume continues this branch")
         return checkpoint, step
 
     def _pick_checkpoint(self, run_dir: Path, info: dist_utils.DistInfo,
@@ -347,6 +352,15 @@ class Trainer:
         if latest is None:
             raise UsageError(f"nothing to resume: {run_dir} has config.json but no checkpoint (the run stopped "
                              f"before its first one); drop --resume and pass --overwrite to start it again")
+        for path in ckpt.unpointed_checkpoints(run_dir):  # saved, then killed before 'latest' was updated
+            try:
+                checkpoint = ckpt.read_checkpoint(path)
+                step = restore(checkpoint)
+            except (CheckpointError, *_RESTORE_ERRORS):
+                continue  # not restorable: the one 'latest' names stands
+            self.resume_note = (f"{path.name} is complete and newer than {latest.name}, which checkpoints/latest "
+                                f"still names (the last run was stopped before updating it)")
+            return checkpoint, step
         older = [p for p in reversed(ckpt.list_checkpoints(run_dir)) if ckpt.step_of(p) < ckpt.step_of(latest)]
         problems: list[str] = []
         for path in [latest, *older]:

@@ -28,21 +28,23 @@ from torch import Tensor, nn
 
 from ganzoo.plugin import (
     GAN,
-    FastDropout,
-    FlattenHWC,
     Logs,
     Objective,
     SharedFakes,
     UsageError,
-    check_image_size,
     discriminator_objective,
-    example_convs,
-    example_generator,
     generator_adversarial,
     has_batch_norm,
+    score_together,
+)
+from ganzoo.plugin_blocks import (
+    FastDropout,
+    FlattenHWC,
+    check_image_size,
+    example_convs,
+    example_generator,
     init_like_dcgan_paper,
     init_like_tensorflow,
-    score_together,
     tutorial_convs,
     tutorial_generator,
 )

@@ -1,6 +1,6 @@
 """Hooks of the cgan plugin (torch-free)."""
 
-from ganzoo.plugin import Register, hookimpl
+from ganzoo.plugin import Register, hookimpl, register_bundled
 
 
 @hookimpl
@@ -31,22 +31,5 @@ def register_architectures(register: Register) -> None:
 
 @hookimpl
 def register_pretrained(register: Register) -> None:
-    register(
-        "cgan-fashion",
-        "ganzoo_cgan.pretrained:CGAN_FASHION",
-        summary="Class-conditional GAN on Fashion-MNIST: 28x28 garments of the class you ask for (EMA)",
-        tags=["class-conditional", "fashion-mnist", "bundled"],
-        metadata={
-            "architecture": "cgan",
-            "dataset": "fashion-mnist",
-            "task": "class-conditional",
-            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
-            "size_bytes": 4_055_904,
-            "trained_with": "scripts/train_cgan_fashion.sh",
-            # Checked on every load; the training script prints new ones after a re-run.
-            "files": {
-                "config.json": "66df0c0c305d0b1d840abbbba20de622a34f8b168b1c731a3c1106e7c182bdf6",
-                "generator.safetensors": "6c3af17bc966b445425c78a45faed3acc6cce7220dd8c03d75b95feeb6d27fdd",
-            },
-        },
-    )
+    register_bundled(register, __file__, "cgan-fashion",
+                     summary="Class-conditional GAN on Fashion-MNIST: 28x28 garments of the class you ask for (EMA)")

@@ -30,9 +30,9 @@ from ganzoo.plugin import (
     UsageError,
     discriminator_objective,
     generator_adversarial,
-    init_like_dcgan_paper,
     score_together,
 )
+from ganzoo.plugin_blocks import init_like_dcgan_paper
 from ganzoo_cyclegan.pool import ImagePool
 
 DIRECTIONS = ("a2b", "b2a")

@@ -1,6 +1,6 @@
 """Hooks of the cyclegan plugin (torch-free)."""
 
-from ganzoo.plugin import Register, hookimpl
+from ganzoo.plugin import Register, hookimpl, register_bundled
 
 
 @hookimpl
@@ -27,22 +27,6 @@ def register_architectures(register: Register) -> None:
 
 @hookimpl
 def register_pretrained(register: Register) -> None:
-    register(
-        "cyclegan-sneaker2boot",
-        "ganzoo_cyclegan.pretrained:CYCLEGAN_SNEAKER2BOOT",
-        summary="CycleGAN between Fashion-MNIST sneakers and ankle boots (28x28, both directions)",
-        tags=["image-to-image", "fashion-mnist", "bundled"],
-        metadata={
-            "architecture": "cyclegan",
-            "dataset": "fashion-domains",
-            "task": "image-to-image",
-            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
-            "size_bytes": 1_077_588,
-            "trained_with": "scripts/train_cyclegan_sneaker2boot.sh",
-            # Checked on every load; the training script prints new ones after a re-run.
-            "files": {
-                "config.json": "debc02d4f6ca4e9e12880723ddb8af4d48aad01e783df1affd0007134adcd0c5",
-                "generator.safetensors": "ee3cbad955fc734e5b9f451a1d54f5b83f117a2ae3f41e43b897da7a657ae821",
-            },
-        },
-    )
+    register_bundled(register, __file__, "cyclegan-sneaker2boot",
+                     summary="CycleGAN between Fashion-MNIST sneakers and ankle boots (28x28, both directions)",
+                     tags=("fashion-mnist",))

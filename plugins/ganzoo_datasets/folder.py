@@ -20,9 +20,12 @@ from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 
 from ganzoo.plugin import DatasetInfo, DataUnavailableError, UsageError, check_split, option_int
+from ganzoo.plugin_blocks import open_image
 
 EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"})
 SPLITS = ("train",)
+#: The variable that sets ganzoo's image pixel limit, named by the errors of images over it.
+LIMIT_ENV = "GANZOO_MAX_IMAGE_PIXELS"
 
 
 def _images_under(folder: Path) -> list[Path]:
@@ -53,18 +56,27 @@ def scan(root: Path) -> tuple[list[Path], list[int] | None, list[str] | None]:
 
 
 def load_image(path: Path, size: int, channels: int) -> torch.Tensor:
-    """One file as float32 ``[channels, size, size]`` in [-1, 1]: upright, alpha dropped, centre-cropped."""
+    """One file as float32 ``[channels, size, size]`` in [-1, 1]: upright, alpha dropped, centre-cropped.
+
+    Read through ganzoo's :func:`open_image`, so its pixel limit (``GANZOO_MAX_IMAGE_PIXELS``)
+    holds here as for every other image input, from the header, before any pixel is decoded.
+    """
     try:
-        with Image.open(path) as opened:
-            image = ImageOps.exif_transpose(opened)
-            if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grayscale: keep the top 8 bits
-                image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8))
-            if image.mode in ("P", "LA", "PA", "RGBA", "La"):
-                image = image.convert("RGBA")  # resolve palettes and transparency, then drop alpha
-            image = image.convert("L" if channels == 1 else "RGB")
-            image = ImageOps.fit(image, (size, size), method=Image.Resampling.BICUBIC)
-            pixels = np.asarray(image, dtype=np.uint8)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        image = open_image(path, channels=None)
+    except UsageError as exc:
+        if LIMIT_ENV in str(exc):
+            raise  # over the limit: the message says by how much and how to raise the limit
+        reason = str(exc).removeprefix(f"{path}: ").split("; ")[0]  # "not an image Pillow can read", say
+        raise DataUnavailableError(f"cannot read image {path} ({reason}); fix or remove that file") from None
+    try:
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grayscale: keep the top 8 bits
+            image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8))
+        if image.mode in ("P", "LA", "PA", "RGBA", "La"):
+            image = image.convert("RGBA")  # resolve palettes and transparency, then drop alpha
+        image = image.convert("L" if channels == 1 else "RGB")
+        image = ImageOps.fit(image, (size, size), method=Image.Resampling.BICUBIC)
+        pixels = np.asarray(image, dtype=np.uint8)
+    except (OSError, ValueError) as exc:
         raise DataUnavailableError(f"cannot read image {path} ({type(exc).__name__}: {exc}); "
                                    f"fix or remove that file") from exc
     tensor = torch.from_numpy(pixels.copy())

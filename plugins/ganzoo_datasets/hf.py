@@ -39,11 +39,11 @@ from ganzoo.plugin import (
     DatasetInfo,
     DataUnavailableError,
     UsageError,
-    max_image_pixels,
     option_bool,
     option_int,
     resolve_classes,
 )
+from ganzoo.plugin_blocks import max_image_pixels
 
 PREFIX = "hf:"
 INSTALL_HINT = "pip install 'ganzoo[hub-datasets]' (or pip install datasets)"

@@ -101,7 +101,7 @@ def split_pair(path: Path, size: int, channels: int) -> tuple[Tensor, Tensor]:
     """The left (A) and right (B) halves of one A|B image, each resized to ``size`` x ``size``, in [-1, 1]."""
     from PIL import Image
 
-    from ganzoo.plugin import image_to_tensor, open_image
+    from ganzoo.plugin_blocks import image_to_tensor, open_image
 
     picture = open_image(path, channels=channels)
     width, height = picture.size

@@ -153,7 +153,7 @@ def _load(path: Path, size: int, channels: int) -> Tensor:
     """One file as ``[channels, size, size]`` in [-1, 1]: upright, alpha on white, scaled and centre-cropped."""
     from PIL import Image, ImageOps
 
-    from ganzoo.plugin import image_to_tensor, open_image
+    from ganzoo.plugin_blocks import image_to_tensor, open_image
 
     image = ImageOps.fit(open_image(path, channels=channels), (size, size), method=Image.Resampling.BICUBIC)
     return image_to_tensor(image)

@@ -1,6 +1,6 @@
 """Hooks of the DCGAN plugin (torch-free)."""
 
-from ganzoo.plugin import Register, hookimpl
+from ganzoo.plugin import Register, hookimpl, register_bundled
 
 
 @hookimpl
@@ -24,23 +24,6 @@ def register_architectures(register: Register) -> None:
 
 @hookimpl
 def register_pretrained(register: Register) -> None:
-    register(
-        "dcgan-fashion",
-        "ganzoo_dcgan.pretrained:DCGAN_FASHION",
-        summary="DCGAN trained on Fashion-MNIST: 28x28 garments (TensorFlow tutorial layout, EMA with standing "
-                "statistics)",
-        tags=["unconditional", "fashion-mnist", "bundled"],
-        metadata={
-            "task": "unconditional",
-            "architecture": "dcgan",
-            "dataset": "fashion-mnist",
-            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
-            "size_bytes": 4_663_408,
-            "trained_with": "scripts/train_dcgan_fashion.sh",
-            # Checked on every load; scripts/train_dcgan_fashion.sh prints new ones after a re-run.
-            "files": {
-                "config.json": "e34c650be3033d233bf429a74471f1306148518199d006e96a163868cf7dee51",
-                "generator.safetensors": "086c3754c019909fcf87adbac84104b1cacab30c1c81d6424a524916ebe05e1e",
-            },
-        },
-    )
+    register_bundled(register, __file__, "dcgan-fashion",
+                     summary=("DCGAN trained on Fashion-MNIST: 28x28 garments (TensorFlow tutorial layout, EMA with "
+                              "standing statistics)"))

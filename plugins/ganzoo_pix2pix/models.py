@@ -32,8 +32,8 @@ from ganzoo.plugin import (
     UsageError,
     discriminator_objective,
     generator_adversarial,
-    init_like_dcgan_paper,
 )
+from ganzoo.plugin_blocks import init_like_dcgan_paper
 from ganzoo_pix2pix.networks import (
     NORMS,
     PATCH_SIZES,

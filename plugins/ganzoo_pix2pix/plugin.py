@@ -1,6 +1,6 @@
 """Hooks of the pix2pix plugin (torch-free)."""
 
-from ganzoo.plugin import Register, hookimpl
+from ganzoo.plugin import Register, hookimpl, register_bundled
 
 
 @hookimpl
@@ -30,22 +30,6 @@ def register_architectures(register: Register) -> None:
 
 @hookimpl
 def register_pretrained(register: Register) -> None:
-    register(
-        "pix2pix-edges2fashion",
-        "ganzoo_pix2pix.pretrained:PIX2PIX_EDGES2FASHION",
-        summary="pix2pix trained on edges2fashion: Canny edge maps to 28x28 Fashion-MNIST garments",
-        tags=["image-to-image", "fashion-mnist", "bundled"],
-        metadata={
-            "architecture": "pix2pix",
-            "dataset": "edges2fashion",
-            "task": "image-to-image",
-            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
-            "size_bytes": 3_090_242,
-            "trained_with": "scripts/train_pix2pix_edges2fashion.sh",
-            # Checked on every load; the training script prints new ones after a re-run.
-            "files": {
-                "config.json": "7b65a3cd3d91abff9eb2694787b54e51c66f0c045ed81f442ad53f4eb7cee4cb",
-                "generator.safetensors": "73b2a947620985ae37a3f10123bac981105322d4d1cc62aaf05860b57fd6d1e5",
-            },
-        },
-    )
+    register_bundled(register, __file__, "pix2pix-edges2fashion",
+                     summary="pix2pix trained on edges2fashion: Canny edge maps to 28x28 Fashion-MNIST garments",
+                     tags=("fashion-mnist",))

@@ -27,11 +27,11 @@ from ganzoo.plugin import (
     Objective,
     SharedFakes,
     UsageError,
-    apply_spectral_norm,
     discriminator_objective,
     generator_adversarial,
     score_together,
 )
+from ganzoo.plugin_blocks import apply_spectral_norm
 from ganzoo_sngan.blocks import ClassBatchNorm, DownBlock, UpBlock, init_like_sngan
 
 #: image side -> (side of the generator's first map, generator up blocks, discriminator down blocks, plain blocks)

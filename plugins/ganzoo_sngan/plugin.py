@@ -1,6 +1,6 @@
 """Hooks of the sngan plugin (torch-free)."""
 
-from ganzoo.plugin import Register, hookimpl
+from ganzoo.plugin import Register, hookimpl, register_bundled
 
 # SNGAN's recipe: the hinge loss, and a discriminator learning faster than the generator
 # (two timescales, Heusel et al. 2017) with Adam betas 0/0.9, as SNGAN-projection and SAGAN
@@ -48,42 +48,11 @@ def register_architectures(register: Register) -> None:
 
 @hookimpl
 def register_pretrained(register: Register) -> None:
-    register(
-        "sngan-fashion",
-        "ganzoo_sngan.pretrained:SNGAN_FASHION",
-        summary="SNGAN on Fashion-MNIST: 28x28 garments from a ResNet generator (spectral norm, EMA with "
-                "standing statistics)",
-        tags=["unconditional", "fashion-mnist", "bundled", "resnet"],
-        metadata={
-            "architecture": "sngan",
-            "dataset": "fashion-mnist",
-            "task": "unconditional",
-            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
-            "size_bytes": 1_128_514,
-            "trained_with": "scripts/train_zoo_long.sh",
-            # Checked on every load; the training script prints new ones after a re-run.
-            "files": {
-                "config.json": "5ecc2caa28c663495f93e61ca1a1c9338fc24b60a1cc8177b1bb4234e13ce460",
-                "generator.safetensors": "43c8a18e1065bf57bdf27db48aa02f1bc84eb787ba540c7d7ec816b60ba8ff02",
-            },
-        },
-    )
-    register(
-        "sngan-projection-fashion",
-        "ganzoo_sngan.pretrained:SNGAN_PROJECTION_FASHION",
-        summary="SNGAN-projection on Fashion-MNIST: 28x28 garments of the class you ask for (conditional batch "
-                "norm, projection discriminator, EMA with standing statistics)",
-        tags=["class-conditional", "fashion-mnist", "bundled", "resnet"],
-        metadata={
-            "architecture": "sngan-projection",
-            "dataset": "fashion-mnist",
-            "task": "class-conditional",
-            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
-            "size_bytes": 1_137_762,
-            "trained_with": "scripts/train_sngan_fashion.sh",
-            "files": {
-                "config.json": "745a263f85b37b00751159b7a32368b4d3026d5d880e808cd2404fa2ce42f1fb",
-                "generator.safetensors": "172a742a7055430098c426d271ee78106f3dfdfe48920fbfd124991f7cc2001d",
-            },
-        },
-    )
+    register_bundled(register, __file__, "sngan-fashion",
+                     summary=("SNGAN on Fashion-MNIST: 28x28 garments from a ResNet generator (spectral norm, EMA with "
+                              "standing statistics)"),
+                     tags=("resnet",))
+    register_bundled(register, __file__, "sngan-projection-fashion",
+                     summary=("SNGAN-projection on Fashion-MNIST: 28x28 garments of the class you ask for (conditional "
+                              "batch norm, projection discriminator, EMA with standing statistics)"),
+                     tags=("resnet",))

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from ganzoo.plugin import OVERWRITE_HELP
+from ganzoo.plugin_blocks import OVERWRITE_HELP
 
 ARCH = "neural-style"
 #: Without --size, a content image with a longer side above this is worked on at this size
@@ -108,9 +108,8 @@ def style_transfer_command(content: Path, styles: tuple[Path, ...], output: Path
     """
     import torch
 
-    from ganzoo.plugin import (
-        UsageError,
-        build_model,
+    from ganzoo.plugin import UsageError, build_model
+    from ganzoo.plugin_blocks import (
         check_distinct,
         check_file,
         check_folder,

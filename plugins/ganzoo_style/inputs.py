@@ -54,10 +54,10 @@ def to_unit_batch(image: ImageLike, what: str = "image", size: Sizer | None = No
     size. A picture (path or Pillow image) is shrunk by Pillow before it becomes floats, so a
     large photo costs its own bytes once, never 12 bytes per pixel of it.
     """
-    from ganzoo.plugin import image_to_tensor
+    from ganzoo.plugin_blocks import image_to_tensor
 
     if isinstance(image, (str, os.PathLike)):
-        from ganzoo.plugin import open_image
+        from ganzoo.plugin_blocks import open_image
 
         image = open_image(image, channels=3)
     if _is_picture(image):

@@ -6,7 +6,7 @@ import math
 
 from torch import Tensor, nn
 
-from ganzoo.plugin import GAN
+from ganzoo.plugin import GAN, UsageError
 
 
 class VanillaGAN(GAN):
@@ -22,6 +22,8 @@ class VanillaGAN(GAN):
 
     def __init__(self, image_size: int = 28, channels: int = 1, latent_dim: int = 100,
                  hidden: tuple[int, ...] | list[int] = (256, 512, 1024), dropout: float = 0.3) -> None:
+        _check_options(image_size=image_size, channels=channels, latent_dim=latent_dim, hidden=hidden,
+                       dropout=dropout)
         super().__init__(dict(image_size=image_size, channels=channels, latent_dim=latent_dim,
                               hidden=list(hidden), dropout=dropout))
         self.latent_dim = latent_dim
@@ -49,3 +51,19 @@ class VanillaGAN(GAN):
     def discriminate(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         scores: Tensor = self.discriminator(images)
         return scores.view(-1)
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _check_options(*, image_size: object, channels: object, latent_dim: object, hidden: object,
+                   dropout: object) -> None:
+    """A one-line usage error for an option the MLPs cannot be built with (``--set latent_dim=-5``)."""
+    for name, value in (("image_size", image_size), ("channels", channels), ("latent_dim", latent_dim)):
+        if not _positive(value):
+            raise UsageError(f"vanilla option {name} must be a positive integer, got {value!r}")
+    if not isinstance(hidden, (list, tuple)) or not all(_positive(width) for width in hidden):
+        raise UsageError(f"vanilla option hidden must be a list of positive integers (widths), got {hidden!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise UsageError(f"vanilla option dropout must be in [0, 1), got {dropout!r}")

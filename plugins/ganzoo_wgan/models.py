@@ -22,19 +22,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ganzoo.plugin import (
-    GAN,
+from ganzoo.plugin import GAN, Logs, Objective, UsageError, discriminator_objective, score_together
+from ganzoo.plugin_blocks import (
     FlattenHWC,
-    Logs,
-    Objective,
-    UsageError,
     check_image_size,
-    discriminator_objective,
     example_convs,
     example_generator,
     init_like_dcgan_paper,
     init_like_tensorflow,
-    score_together,
     tutorial_convs,
     tutorial_generator,
 )

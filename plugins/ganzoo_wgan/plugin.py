@@ -7,7 +7,7 @@ settings of the authors' own code for their MNIST and CIFAR-10 DCGAN-like models
 Algorithm 1 lists beta1 = 0, which their code pairs with the larger ResNet models).
 """
 
-from ganzoo.plugin import Register, hookimpl
+from ganzoo.plugin import Register, hookimpl, register_bundled
 
 
 @hookimpl
@@ -34,23 +34,6 @@ def register_architectures(register: Register) -> None:
 
 @hookimpl
 def register_pretrained(register: Register) -> None:
-    register(
-        "wgan-gp-fashion",
-        "ganzoo_wgan.pretrained:WGAN_GP_FASHION",
-        summary="WGAN-GP trained on Fashion-MNIST: 28x28 garments (layer-norm critic, gradient penalty 10, two "
-                "timescales, EMA)",
-        tags=["unconditional", "fashion-mnist", "bundled"],
-        metadata={
-            "architecture": "wgan-gp",
-            "dataset": "fashion-mnist",
-            "task": "unconditional",
-            "license": "apache-2.0 (weights); Fashion-MNIST is MIT",
-            "size_bytes": 4_663_408,
-            "trained_with": "scripts/train_zoo_long.sh",
-            # Checked on every load; the training script prints new ones after a re-run.
-            "files": {
-                "config.json": "18525a49ceb2f242707a4a2dd2cf4595e47dad1bb9dc2b3dbb6118b2de7e489f",
-                "generator.safetensors": "9236a3b6fc025f33a011bf9861d4cb47006bb347de7ab4663b7f876844edd6a1",
-            },
-        },
-    )
+    register_bundled(register, __file__, "wgan-gp-fashion",
+                     summary=("WGAN-GP trained on Fashion-MNIST: 28x28 garments (layer-norm critic, gradient "
+                              "penalty 10, two timescales, EMA)"))

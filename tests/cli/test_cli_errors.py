@@ -263,6 +263,9 @@ MISTAKES = [
     ("train-tensorboard-and-jsonl", lambda tmp, stack: ["train", "vanilla", "-d", "fake", "--tensorboard",
                                                         "--logger", "jsonl", "--out", str(tmp / "run")], 2,
      "--tensorboard asks for TensorBoard files and --logger jsonl"),  # accepted
+    ("train-vanilla-latent-dim-negative", lambda tmp, stack: ["train", "vanilla", "-d", "fake", "--set",
+                                                              "latent_dim=-5", "--out", str(tmp / "run")], 2,
+     "vanilla option latent_dim must be a positive integer, got -5"),  # "internal error" (nn.Linear)
     ("export-truncations-0", lambda tmp, stack: ["export", str(tmp), str(tmp / "out"), "--metrics", "fid",
                                                  "--truncations", "0"], 2,
      "each bound must be between 0.05 and 10, got 0"),  # before: refused only after the evaluation

@@ -1,4 +1,4 @@
-"""``ganzoo pretrained NAME sample`` through ONNX Runtime: no torch, the PyTorch path's pixels (within 1/255).
+"""``ganzoo sample NAME`` (and ``pretrained NAME sample``) through ONNX Runtime: no torch, the PyTorch path's pixels.
 
 Every zoo model that samples from noise carries ``generator.onnx``; the fast path must run it
 without importing torch and write the grid the PyTorch path writes for the same seed. A missing
@@ -21,6 +21,7 @@ from PIL import Image
 
 from ganzoo.cli import build_cli
 from ganzoo.hub.fast import ONNX_FILE, ONNX_RECORD
+from ganzoo.hub.zoo import locate
 from ganzoo.noise import draw_inputs
 from ganzoo.plugins import get_registry
 
@@ -29,7 +30,7 @@ pytest.importorskip("onnxruntime", reason="onnxruntime is part of the test extra
 
 def _noise_models() -> list[str]:
     return [spec.name for spec in get_registry("pretrained")
-            if spec.metadata.get("task") in ("unconditional", "class-conditional")]
+            if {"unconditional", "class-conditional"} & set(spec.tags)]
 
 
 NOISE_MODELS = _noise_models()
@@ -54,9 +55,15 @@ def test_every_noise_model_is_covered():
             "sngan-projection-fashion"} <= set(NOISE_MODELS)
 
 
+def sample_args(form: str, name: str) -> list[str]:
+    """The command line of the one sample command (``sample NAME``) or of its alias (``pretrained NAME sample``)."""
+    return ["sample", name] if form == "sample" else ["pretrained", name, "sample"]
+
+
+@pytest.mark.parametrize("form", ["sample", "pretrained"])
 @pytest.mark.parametrize("name", NOISE_MODELS)
-def test_the_fast_path_runs_without_torch_and_matches_the_torch_path(name, tmp_path):
-    probe, proc = without_torch("pretrained", name, "sample", "-o", "x.png", "--seed", "0", cwd=tmp_path)
+def test_the_fast_path_runs_without_torch_and_matches_the_torch_path(name, form, tmp_path):
+    probe, proc = without_torch(*sample_args(form, name), "-o", "x.png", "--seed", "0", cwd=tmp_path)
     assert probe == {"code": 0, "torch": []}, proc.stderr
     assert "note" not in proc.stderr  # the bundled file was used, not skipped
     result = invoke("pretrained", name, "sample", "-o", tmp_path / "y.png", "--seed", "0", "--backend", "torch")
@@ -139,15 +146,16 @@ def test_a_missing_or_mismatched_file_falls_back_with_a_note(zoo_copy, tmp_path,
     assert not (tmp_path / "b.png").exists()
 
 
-def test_an_intact_copy_uses_the_fast_path(zoo_copy, tmp_path):
-    probe, proc = without_torch("pretrained", str(zoo_copy), "sample", "-n", "4", "-o", "x.png", cwd=tmp_path)
+@pytest.mark.parametrize("form", ["sample", "pretrained"])
+def test_an_intact_copy_uses_the_fast_path(zoo_copy, tmp_path, form):
+    probe, proc = without_torch(*sample_args(form, str(zoo_copy)), "-n", "4", "-o", "x.png", cwd=tmp_path)
     assert probe == {"code": 0, "torch": []}, proc.stderr
     assert "local folder" in proc.stdout
 
 
 @pytest.fixture
 def zoo_copy(tmp_path) -> Path:
-    source = get_registry("pretrained").get("dcgan-fashion").load()
+    source = locate(get_registry("pretrained").get("dcgan-fashion")).folder
     folder = tmp_path / "copy"
     shutil.copytree(source, folder)
     return folder

@@ -35,8 +35,10 @@ def test_version_imports_no_command_and_no_plugin():
 @pytest.mark.parametrize("args, module, uses", [
     (["list"], "ganzoo.cli.listing", set()),
     (["--debug", "plugins"], "ganzoo.cli.listing", set()),
-    (["pretrained", "dcgan-fashion", "info"], "ganzoo.cli.pretrained", {"ganzoo.cli.interpolate"}),  # walk options
-], ids=["list", "debug-plugins", "pretrained"])
+    (["pretrained", "dcgan-fashion", "info"], "ganzoo.cli.pretrained",
+     {"ganzoo.cli.interpolate", "ganzoo.cli.sample"}),  # walk options; 'pretrained NAME sample' is 'sample NAME'
+    (["sample", "--help"], "ganzoo.cli.sample", set()),
+], ids=["list", "debug-plugins", "pretrained", "sample"])
 def test_a_built_in_command_imports_its_own_module_only(args, module, uses):
     found = probe(*args)
     assert found["code"] in (0, None)

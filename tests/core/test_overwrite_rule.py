@@ -77,11 +77,12 @@ def run_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def zoo_copy(tmp_path_factory) -> Path:
     """The bundled dcgan-fashion folder, copied, with the samples.png an exported folder has."""
+    from ganzoo.hub.zoo import locate
     from ganzoo.plugins import get_registry, reset_manager
 
     reset_manager()
     folder = tmp_path_factory.mktemp("zoo") / "dcgan-copy"
-    shutil.copytree(get_registry("pretrained").get("dcgan-fashion").load(), folder)
+    shutil.copytree(locate(get_registry("pretrained").get("dcgan-fashion")).folder, folder)
     Image.new("L", (8, 8), 200).save(folder / "samples.png")
     return folder
 

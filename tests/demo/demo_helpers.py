@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import struct
+import zlib
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,3 +38,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that declares ``width`` x ``height`` grey pixels and holds almost none: what a
+    decompression bomb looks like to a reader of headers, in a few bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path

@@ -65,3 +65,18 @@ def test_a_walk_through_the_api(client):
     path = client.predict("cgan-fashion", 0, 1, 4, "slerp", "Bag", 0, api_name="/walk")
     with Image.open(path) as gif:
         assert gif.n_frames == 2 * 3 and gif.info["loop"] == 0
+
+
+# Before (issue 22): gradio printed a traceback on the server's console for each call it refused.
+def test_a_refused_call_is_one_line_on_the_console(client, bad_uploads, capfd):
+    capfd.readouterr()
+    calls = [(("cyclegan-sneaker2boot", gradio_client.handle_file(str(bad_uploads["text"])), None), "/translate",
+              "not an image"),
+             (("no-such-model", 1, 9, "every class", 0), "/sample", "no-such-model")]
+    for args, api_name, words in calls:
+        with pytest.raises(gradio_client.exceptions.AppError, match=words):
+            client.predict(*args, api_name=api_name)
+    console = capfd.readouterr().err
+    assert "Traceback" not in console, console
+    refused = [line for line in console.splitlines() if line.startswith("ganzoo demo: refused a request: ")]
+    assert len(refused) == 2 and "not an image" in refused[0] and "no-such-model" in refused[1], console

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from demo_helpers import ANKLE_BOOT, DEMO_MODELS, SNEAKER, TROUSER, shrink, tiles
+from demo_helpers import ANKLE_BOOT, DEMO_MODELS, SNEAKER, TROUSER, png_header, shrink, tiles
 from PIL import Image, ImageSequence
 
 from ganzoo.demo.service import DemoService
@@ -94,3 +94,23 @@ def test_style_transfer_says_when_its_weights_are_random(service, sneaker_png, b
     assert "RANDOM VGG19 weights" in service.style_note()
     with pytest.raises(UsageError, match="not an image"):
         service.stylise(bad_uploads["text"], sneaker_png, steps=1)
+
+
+# Before (issue 22): "huge.png is not an image this demo can read" (Pillow's own limit tripped first).
+def test_an_oversized_upload_is_called_too_large_with_the_limit(service, tmp_path):
+    huge = png_header(tmp_path / "huge.png", 30000, 30000)
+    with pytest.raises(UsageError) as info:
+        service.translate("cyclegan-sneaker2boot", huge)
+    assert str(info.value) == ("huge.png is 30000x30000 pixels; this demo takes images up to 4096 pixels a side "
+                               "and 16 Mpx: shrink it first")
+
+
+# Before (issue 22): the message began with the server's temporary path of the upload.
+def test_refusals_name_the_upload_not_the_servers_path(service, tmp_path):
+    upload = tmp_path / "uploads" / "strip.png"  # within the demo's size limit, but 400:1
+    upload.parent.mkdir()
+    Image.new("L", (4000, 10), 0).save(upload)
+    with pytest.raises(UsageError) as info:
+        service.translate("cyclegan-sneaker2boot", upload)
+    message = str(info.value)
+    assert message.startswith("strip.png is 4000x10 pixels") and str(tmp_path) not in message, message

@@ -20,6 +20,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from ganzoo.hub.zoo import locate
 from ganzoo.plugins import get_registry
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
@@ -124,7 +125,7 @@ def _zoo_copy(tmp_path: Path, change) -> Path:
 
     reset_manager()
     folder = tmp_path / "model"
-    shutil.copytree(get_registry("pretrained").get("dcgan-fashion").load(), folder)
+    shutil.copytree(locate(get_registry("pretrained").get("dcgan-fashion")).folder, folder)
     weights = load_file(str(folder / "generator.safetensors"))
     key = change(weights)
     save_file(weights, str(folder / "generator.safetensors"), metadata={"format": "pt"})

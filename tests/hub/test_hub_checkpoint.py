@@ -167,6 +167,6 @@ def test_card_metadata_is_structured(folder):
     assert result["metrics"][0]["value"] == 12.5
     assert result["metrics"][0]["name"] == "FID[fmnist-cnn]"
     text = str(card)
-    assert "ganzoo pretrained vanilla-test sample" in text
+    assert "ganzoo sample vanilla-test" in text
     assert "ganzoo train vanilla" in text
     assert "![Samples](samples.png)" in text

@@ -16,6 +16,7 @@ from PIL import Image
 import ganzoo
 from ganzoo.cli import build_cli
 from ganzoo.hub.checkpoint import sha256_file
+from ganzoo.hub.zoo import locate
 from ganzoo.plugins import get_registry
 
 
@@ -28,7 +29,7 @@ def zoo_folder():
     from ganzoo.plugins import reset_manager
 
     reset_manager()
-    return get_registry("pretrained").get("dcgan-fashion").load()
+    return locate(get_registry("pretrained").get("dcgan-fashion")).folder
 
 
 def test_the_zoo_lists_dcgan_fashion_with_dataset_and_size():
@@ -40,8 +41,9 @@ def test_the_zoo_lists_dcgan_fashion_with_dataset_and_size():
 
 def test_bundled_files_match_their_pinned_checksums(zoo_folder):
     spec = get_registry("pretrained").get("dcgan-fashion")
-    for name, digest in spec.metadata["files"].items():
-        assert sha256_file(zoo_folder / name) == digest, name
+    assert sha256_file(zoo_folder / "config.json") == locate(spec).pin
+    for name, entry in json.loads((zoo_folder / "config.json").read_text())["files"].items():
+        assert sha256_file(zoo_folder / name) == entry["sha256"], name
     assert (zoo_folder / "generator.safetensors").stat().st_size <= 5 * 1024 * 1024
 
 
@@ -142,4 +144,4 @@ def test_export_refuses_to_clobber_a_folder(tmp_path):
     assert result.exit_code == 0, result.output
     model = ganzoo.load_pretrained(str(tmp_path / "fresh"))
     assert model.config["training"]["steps"] == 2
-    assert "ganzoo pretrained ./fresh sample" in (tmp_path / "fresh" / "README.md").read_text()
+    assert "ganzoo sample ./fresh" in (tmp_path / "fresh" / "README.md").read_text()

@@ -110,8 +110,8 @@ def test_the_cli_gives_the_resolvers_words(place):
 
     result = CliRunner().invoke(build_cli(), ["pretrained", "./run", "info"])
     assert result.exit_code == 2 and "is a training run, not a checkpoint folder" in result.output
-    result = CliRunner().invoke(build_cli(), ["sample", "./ckpt", "-o", str(place / "s.png")])
-    assert result.exit_code == 2 and "ganzoo pretrained ./ckpt" in result.output
+    result = CliRunner().invoke(build_cli(), ["sample", "./ckpt", "--ema", "-o", str(place / "s.png")])
+    assert result.exit_code == 2 and "but ./ckpt is a checkpoint folder; drop it" in result.output
     result = CliRunner().invoke(build_cli(), ["translate", "./images", "images/a.png", "-o", str(place / "o.png")])
     assert result.exit_code == 1 and "neither a checkpoint folder nor a training run" in result.output
 

@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from ganzoo.errors import CheckpointError, UsageError
 from ganzoo.hub.checkpoint import load_checkpoint, read_config
+from ganzoo.hub.zoo import locate
 from ganzoo.plugins import get_registry
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture
 def bundled() -> Path:
-    return Path(str(get_registry("pretrained").get("dcgan-fashion").load()))
+    return locate(get_registry("pretrained").get("dcgan-fashion")).folder
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ def make_run(tmp_path: Path, state: dict | None = None) -> Path:
     from ganzoo.models import build_model
     from ganzoo.runs.checkpoints import save_checkpoint
 
-    bundled = Path(str(get_registry("pretrained").get("dcgan-fashion").load()))
+    bundled = locate(get_registry("pretrained").get("dcgan-fashion")).folder
     arch = read_config(bundled)["architecture"]
     run = tmp_path / "run"
     run.mkdir()
@@ -300,7 +301,7 @@ def test_the_bundled_models_still_validate_and_load(bundled):
 
     for name in ("dcgan-fashion", "cgan-fashion", "wgan-gp-fashion", "pix2pix-edges2fashion",
                  "cyclegan-sneaker2boot"):
-        where = Path(str(get_registry("pretrained").get(name).load()))
+        where = locate(get_registry("pretrained").get(name)).folder
         parsed = CheckpointConfig.read(where)
         assert parsed.weights.generator == "generator.safetensors" and parsed.architecture.kwargs
         model, config = load_checkpoint(where)
@@ -386,7 +387,7 @@ def test_a_pix2pix_config_asking_for_huge_images_is_refused_before_it_is_built(t
 
     from ganzoo.hub.checkpoint import MAX_IMAGE_SIDE
 
-    source = Path(str(get_registry("pretrained").get("pix2pix-edges2fashion").load()))
+    source = locate(get_registry("pretrained").get("pix2pix-edges2fashion")).folder
     folder = tmp_path / "p2p"
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns("*.onnx*"))
 

@@ -21,6 +21,7 @@ from ganzoo.cli import build_cli
 from ganzoo.data import build_dataset
 from ganzoo.eval.classes import class_agreement
 from ganzoo.hub.checkpoint import sha256_file
+from ganzoo.hub.zoo import locate
 from ganzoo.plugins import get_registry
 
 ZOO = ["dcgan-fashion", "cgan-fashion", "wgan-gp-fashion", "sngan-fashion", "sngan-projection-fashion",
@@ -33,7 +34,9 @@ def invoke(*args: str):
 
 
 def folder_of(name: str) -> Path:
-    return Path(str(get_registry("pretrained").get(name).load()))
+    folder = locate(get_registry("pretrained").get(name)).folder
+    assert folder is not None, name
+    return folder
 
 
 def test_the_zoo_lists_every_model():
@@ -52,11 +55,12 @@ def test_each_model_is_bundled_small_pinned_and_documented(name):
     assert total <= 5 * 1024 * 1024
     if (folder / "generator.onnx").exists():
         assert (folder / "generator.onnx").stat().st_size <= 10 * 1024 * 1024
-    assert spec.metadata["size_bytes"] == sum(p.stat().st_size for p in folder.glob("*.safetensors"))
-    for file, digest in spec.metadata["files"].items():
-        assert sha256_file(folder / file) == digest, file
     config = json.loads((folder / "config.json").read_text())
-    assert config["architecture"]["name"] == spec.metadata["architecture"]
+    assert set(config["files"]) == {p.name for p in folder.iterdir() if p.name not in ("config.json", "README.md")}
+    for file, entry in config["files"].items():  # the record lists every file; the entry pins the record
+        assert sha256_file(folder / file) == entry["sha256"], file
+    assert sha256_file(folder / "config.json") == locate(spec).pin
+    assert config["task"] in spec.tags and config["license"] == "apache-2.0"
     assert config["metrics"], "every zoo model records its metrics"
     assert all(np.isfinite(m["value"]) for m in config["metrics"])
     card = (folder / "README.md").read_text()

@@ -82,7 +82,7 @@ def test_push_makes_one_repo_and_one_commit(api, folder):
     card = files["README.md"].decode()
     metadata = yaml.safe_load(card.split("---")[1])
     assert metadata["library_name"] == "ganzoo" and "gan" in metadata["tags"]
-    assert "ganzoo pretrained hf:me/tiny-gan sample" in card
+    assert "ganzoo sample hf:me/tiny-gan" in card
     assert (folder / "README.md").read_text() == "local card"  # the user's folder is untouched
 
 
@@ -104,3 +104,29 @@ def test_push_command_prints_the_commit_url(api, folder):
     result = CliRunner().invoke(build_cli(), ["push", str(folder), "me/tiny-gan"])
     assert result.exit_code == 0, result.output
     assert "https://huggingface.co/me/tiny-gan/commit/abc123" in result.output
+
+
+def _truncate_weights(folder):
+    weights = folder / "generator.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])
+
+
+def _edit_kwargs(folder):
+    import json
+
+    config = json.loads((folder / "config.json").read_text())
+    config["architecture"]["kwargs"]["latent_dim"] = 9  # the weights were trained with 8
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+# Before (issue 22): each folder was uploaded as it was, and only failed later, for whoever downloaded it.
+@pytest.mark.parametrize(("spoil", "words"), [(_truncate_weights, "generator.safetensors"),
+                                              (_edit_kwargs, "does not match")],
+                         ids=["truncated-weights", "edited-config"])
+def test_push_refuses_a_folder_that_does_not_load_before_any_upload(api, folder, spoil, words):
+    spoil(folder)
+    result = CliRunner().invoke(build_cli(), ["push", str(folder), "me/tiny-gan"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"ganzoo: error: not pushed, {folder} does not load: ") and words in line, line
+    assert api.calls == []  # nothing was sent, not even the repository's creation

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ganzoo.cli import build_cli
+from ganzoo.hub.zoo import locate
 from ganzoo.plugins import get_registry
 
 HOSTILE = 'x"""; import os; os.system("touch P"); """'
@@ -24,7 +25,7 @@ def zoo_folder() -> Path:
     from ganzoo.plugins import reset_manager
 
     reset_manager()
-    return Path(get_registry("pretrained").get("dcgan-fashion").load())
+    return locate(get_registry("pretrained").get("dcgan-fashion")).folder
 
 
 def _statements(app: Path) -> list[ast.stmt]:

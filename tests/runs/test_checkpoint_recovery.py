@@ -8,6 +8,7 @@ takes ``--checkpoint NAME``, and replays no metrics rows twice; ``-q`` is not sa
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -30,6 +32,21 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 STEP2, STEP4 = ckpt.step_name(2), ckpt.step_name(4)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+
+# ``ganzoo train`` with argv[1:], killed by SIGKILL just before it renames a new ``latest`` pointer into
+# place: the checkpoint is written in full, ``latest`` still names the one before, and the pointer's
+# temporary file is left behind.
+KILLED_BEFORE_THE_POINTER = textwrap.dedent("""
+    import os, runpy, signal, sys
+    real_replace = os.replace
+    def replace_or_die(src, dst, **kwargs):
+        if os.path.basename(str(dst)) == "latest":
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_replace(src, dst, **kwargs)
+    os.replace = replace_or_die
+    sys.argv = ["ganzoo", "train", *sys.argv[1:]]
+    runpy.run_module("ganzoo", run_name="__main__")
+""")
 
 # Re-save the latest checkpoint of the run in argv[1] (as a resumed run reaching that step again does),
 # killed by SIGKILL right after replace_dir's first rename moved the old folder aside.
@@ -102,7 +119,7 @@ def test_sample_recovers_a_checkpoint_left_between_the_renames(crashed, tmp_path
     result = ganzoo("sample", run, "-n", "4", "-o", tmp_path / "grid.png")
     clean(result)
     assert result.returncode == 0, result.stderr
-    assert "(step 4" in result.stdout
+    assert ", step 4)" in result.stdout
     assert any(f"finished saving checkpoint {STEP4}" in line for line in warnings_of(result)), result.stderr
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["latest", STEP4]
 
@@ -166,7 +183,9 @@ def test_resume_from_a_chosen_checkpoint(run):
     result = ganzoo("train", "--resume", "--checkpoint", "step_9", "--out", run)
     clean(result)
     assert result.returncode == 1
-    assert f"no checkpoint 'step_9' in {run}; available: {STEP2}, step_00000003, {STEP4}" in result.stderr
+    assert f"no checkpoint 'step_9' in {run}; available: {STEP2}, step_00000003" in result.stderr
+    (aside,) = (run / "checkpoints").glob("abandoned-*")  # the branch left behind, kept whole
+    assert sorted(p.name for p in aside.iterdir()) == ["metrics.jsonl", STEP4]
     result = ganzoo("train", "--checkpoint", "2", "--out", run)
     clean(result)
     assert result.returncode == 2 and "add --resume" in result.stderr
@@ -281,3 +300,92 @@ def test_resume_checks_config_json_against_the_weights_before_building(run):
     assert "does not match the model in config.json" in line and "the model expects (" in line
     assert "60000)" in line and "restore the run's config.json" in line
     assert refused.peak_mb < fine.peak_mb + 100, (fine.peak_mb, refused.peak_mb)  # 3.9 GB before
+
+
+STEP6 = ckpt.step_name(6)
+
+
+@pytest.fixture(scope="module")
+def unpointed(finished, tmp_path_factory):
+    """``finished`` resumed to step 6 and killed between writing ``step_6`` and pointing ``latest`` at it."""
+    out = tmp_path_factory.mktemp("unpointed") / "run"
+    shutil.copytree(finished, out)
+    proc = subprocess.run([sys.executable, "-c", KILLED_BEFORE_THE_POINTER, "--resume", "--out", str(out),
+                           "--max-steps", "6", "--checkpoint-every", "2"], capture_output=True, text=True,
+                          env=ENV, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    root = out / "checkpoints"
+    assert ckpt.checkpoint_problem(root / STEP6) is None
+    assert (root / "latest").read_text().strip() == STEP4
+    assert len(list(root.glob(".latest.*.tmp"))) == 1
+    return out
+
+
+def resumed_copy(source, tmp_path, *args: str):
+    """A copy of run ``source`` after a successful ``ganzoo train --resume ARGS``, and that command's result."""
+    run = tmp_path / "run"
+    shutil.copytree(source, run)
+    result = ganzoo("train", "--resume", "--out", run, *args)
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    return run, result
+
+
+# Before (issue 22): the .latest.*.tmp file stayed for good, one more for each run killed that way.
+def test_the_next_writer_removes_a_pointer_update_left_half_done(unpointed, tmp_path):
+    run, _ = resumed_copy(unpointed, tmp_path, "--max-steps", "6")
+    assert not list((run / "checkpoints").glob(".*.tmp"))
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["latest", STEP2, STEP4, STEP6]
+
+
+# Before (issue 22): "resuming ... from step_00000004", silently training steps 5 and 6 again.
+def test_resume_takes_a_complete_checkpoint_the_pointer_missed(unpointed, tmp_path):
+    run, result = resumed_copy(unpointed, tmp_path, "--max-steps", "7")
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("ganzoo: resuming")]
+    assert line == (f"ganzoo: resuming {run} from {STEP6} ({STEP6} is complete and newer than {STEP4}, which "
+                    f"checkpoints/latest still names (the last run was stopped before updating it))")
+    assert [w for w in warnings_of(result) if "taking the lock over" not in w] == []
+    assert ckpt.latest_checkpoint(run).name == ckpt.step_name(7)
+    assert metrics_steps(run) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_later_checkpoint_from_an_older_branch_is_not_taken_for_one(run):
+    """A run resumed from step 2 before checkpoints were set aside: its step 4 predates step 3."""
+    result = ganzoo("train", "--resume", "--checkpoint", "2", "--out", run, "--max-steps", "3")
+    assert result.returncode == 0, result.stderr
+    (aside,) = (run / "checkpoints").glob("abandoned-*")
+    os.replace(aside / STEP4, run / "checkpoints" / STEP4)  # as such runs hold it
+    os.utime(run / "checkpoints" / STEP4 / "state.json", (1, 1))
+    assert ckpt.unpointed_checkpoints(run) == []
+
+
+def _steps_logged(run) -> list[int]:
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        return metrics_steps(run)
+    return []
+
+
+# Before (issue 22): the next plain --resume went on from step_00000004, the branch the user had left.
+def test_after_a_killed_resume_from_an_older_checkpoint_the_next_resume_continues_its_branch(run):
+    before = metrics_steps(run)
+    branch = subprocess.Popen([sys.executable, "-m", "ganzoo", "train", "--resume", "--checkpoint", "2", "--out",
+                               str(run), "--max-steps", "100000", "--checkpoint-every", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        deadline = time.monotonic() + 240
+        while not (3 in (steps := _steps_logged(run)) and steps != before):  # step 3 trained again
+            assert branch.poll() is None, branch.communicate()
+            assert time.monotonic() < deadline, "the resumed run never trained step 3"
+            time.sleep(0.05)
+    finally:
+        branch.kill()
+        _, stderr = branch.communicate()
+    assert "Traceback" not in stderr, stderr
+    result = ganzoo("train", "--resume", "--out", run, "--max-steps", "3")
+    clean(result)
+    assert result.returncode == 0, result.stderr
+    assert f"ganzoo: resuming {run} from {STEP2}" in result.stderr
+    (aside,) = (run / "checkpoints").glob("abandoned-*")
+    assert ckpt.checkpoint_problem(aside / STEP4) is None  # nothing lost: the old branch is kept whole
+    assert [json.loads(line)["step"] for line in (aside / "metrics.jsonl").read_text().splitlines()] == before
+    assert ckpt.latest_checkpoint(run).name == ckpt.step_name(3)

@@ -115,6 +115,52 @@ def test_a_lock_left_by_a_killed_trainer_is_taken_over_with_a_notice(tmp_path):
     assert not (out / INFO_FILE).exists()
 
 
+def test_a_killed_trainer_with_data_loader_workers_frees_its_run_at_once(tmp_path):
+    """Before: the orphaned workers kept the lock for seconds and the refusal called the dead pid
+    "training in it". Workers now drop their copy of the lock, so it goes with the main process."""
+    from PIL import Image
+
+    images = tmp_path / "images"  # a folder data set is read through DataLoader workers (fake data is not)
+    images.mkdir()
+    for i in range(32):
+        Image.new("L", (28, 28), color=i * 8).save(images / f"{i:02d}.png")
+    out = tmp_path / "run"
+    holder = start("vanilla", "--dataset", "image-folder", "--data", f"root={images}", "--data", "size=28",
+                   "--data", "channels=1", "--set", "hidden=[32,64]", "-b", "8", "--precision", "fp32",
+                   "--device", "cpu", "--num-workers", "2", "--max-steps", "100000", "--checkpoint-every", "1",
+                   "-q", "--out", str(out))
+    try:
+        wait_for(out / "checkpoints" / "latest", holder)  # batches have come through the workers
+        children = subprocess.run(["pgrep", "-P", str(holder.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) >= 2, "the workers should be running"
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=60)  # not communicate(): the orphaned workers keep its pipes open for a while
+        lock = RunLock(out)
+        assert lock.try_acquire(), "the run is still locked after its trainer was killed"
+        lock.release()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+
+
+def test_a_lock_outliving_its_process_is_not_called_training(tmp_path, monkeypatch):
+    """A lock held by something a dead trainer started is named as such, with what to do."""
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = RunLock(out)
+    assert holder.try_acquire()
+    try:
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout.strip()
+        info = json.loads((out / INFO_FILE).read_text())
+        (out / INFO_FILE).write_text(json.dumps({**info, "pid": int(dead)}))
+        with pytest.raises(RunLockedError, match=r"is still locked although pid \d+ .* has ended: a process it "
+                                                 r"started still holds the lock; retry in a few seconds"):
+            RunLock(out).acquire()
+    finally:
+        holder.release()
+
+
 def test_the_lock_in_one_process(tmp_path):
     lock = RunLock(tmp_path).acquire()
     try:

@@ -75,7 +75,7 @@ def test_config_file_with_command_line_overrides(tmp_path):
     (["train", "--resume"], "--resume needs the run directory"),
     (["train", "vanilla", "--dataset", "fake", "--data", "size=32", "--set", "image_size=28"],
      "makes 1x28x28 images but dataset 'fake' gives 1x32x32"),
-    (["sample", "/nonexistent/run"], "no run directory"),
+    (["sample", "/nonexistent/run"], "no such folder: /nonexistent/run"),
 ])
 def test_mistakes_are_one_line_errors(tmp_path, args, message):
     result = ganzoo(*args, *(["--out", str(tmp_path / "r")] if args[0] == "train" and "--resume" not in args else []))

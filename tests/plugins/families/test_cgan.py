@@ -19,6 +19,7 @@ import ganzoo
 from ganzoo.cli import build_cli
 from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
+from ganzoo.noise import draw_inputs
 from ganzoo.train.steps import train_steps
 from ganzoo_cgan.models import CGAN
 
@@ -179,8 +180,8 @@ def test_sample_a_run_by_class_name_or_index(run, tmp_path):
                         "--save-dir", str(tmp_path / "each"))
     assert result.exit_code == 0, result.output
     model, _ = load_run(run)
-    z = model.sample_latent(4, generator=torch.Generator().manual_seed(1), device="cpu")
-    expected = model.sample(z=z, labels=torch.tensor([7, 3, 7, 3]))  # names and indices, cycled
+    z, _ = draw_inputs(4, model.latent_dim, seed=1)  # the numpy latents every sampling command draws
+    expected = model.sample(z=torch.from_numpy(z), labels=torch.tensor([7, 7, 3, 3]))  # a row per class asked
     for i, path in enumerate(sorted((tmp_path / "each").iterdir())):
         pixels = torch.from_numpy(np.array(Image.open(path))).float()
         assert torch.allclose(pixels, (expected[i, 0] + 1) * 127.5, atol=1.0)
@@ -235,7 +236,7 @@ def test_pretrained_sample_by_class(exported, tmp_path):
     assert torch.allclose(first, (expected[3, 0] + 1) * 127.5, atol=1.0)
     result = ganzoo_cli("pretrained", str(exported), "sample", "--class", "Sandals")
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
-    assert "unknown class 'Sandals'; this model knows: T-shirt/top, Trouser" in result.output
+    assert "unknown class 'Sandals' (did you mean 'Sandal'?); this model knows: T-shirt/top, Trouser" in result.output
 
 
 def test_a_class_subset_keeps_its_own_names(tmp_path):
@@ -252,14 +253,14 @@ def test_a_class_subset_keeps_its_own_names(tmp_path):
 def test_class_options_on_an_unconditional_model_are_one_line_errors(tmp_path):
     result = ganzoo_cli("pretrained", "dcgan-fashion", "sample", "--class", "Sneaker", "-o", str(tmp_path / "x.png"))
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
-    assert "not class-conditional; drop --class" in result.output
+    assert "--class is for class-conditional models; this model takes no labels, so drop --class" in result.output
     assert not (tmp_path / "x.png").exists()
 
 
 def test_export_card_names_the_rows(exported):
     card = (exported / "README.md").read_text()
     assert f"one row per class, top to bottom: {', '.join(FASHION)}." in card
-    assert 'sample --class "T-shirt/top" -n 16' in card
+    assert '--class "T-shirt/top" -n 16' in card
     with Image.open(exported / "samples.png") as image:
         assert image.size == (8 * 30 + 2, 10 * 30 + 2)  # 8 per class, one row each
 
