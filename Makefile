@@ -49,7 +49,7 @@ browser:
 
 demo: install data
 	$(BIN)/ganzoo list
-	$(BIN)/ganzoo pretrained dcgan-fashion sample -o samples.png --overwrite
+	$(BIN)/ganzoo sample dcgan-fashion -o samples.png --overwrite
 
 test: install data browser lint
 	HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)

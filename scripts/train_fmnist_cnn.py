@@ -5,7 +5,7 @@ Reproduces ``plugins/ganzoo_metrics/fmnist_cnn.safetensors``: seeded, about five
 idle CPU cores with bf16 autocast (where the CPU has AMX or AVX512-BF16) and channels_last. Prints the
 test accuracy after every epoch (for information only: the final epoch is kept, no checkpoint is
 chosen on the test set), then writes the weights as float16 safetensors atomically and prints
-their size and sha256.
+their size and sha256, and pins them in fmnist_cnn.json beside the file (what the extractor checks).
 
     python scripts/train_fmnist_cnn.py                       # the shipped weights
     python scripts/train_fmnist_cnn.py --epochs 2 --out /tmp/cnn.safetensors
@@ -25,7 +25,7 @@ from torch import Tensor
 from ganzoo.data import build_dataset
 from ganzoo.devices import cpu_has_fast_bf16
 from ganzoo.hub.checkpoint import sha256_file
-from ganzoo.io import atomic_path
+from ganzoo.io import atomic_path, write_json
 from ganzoo_metrics.fmnist_cnn import WEIGHTS_FILE, FashionCNN, load_network
 
 
@@ -131,7 +131,9 @@ def main() -> None:
     final = accuracy(shipped, test, bf16=False)
     print(f"wrote {args.out}: {args.out.stat().st_size / 1e6:.2f} MB, float16, test accuracy {final:.4f} "
           f"(fp32 inference), {time.perf_counter() - started:.0f} s in all")
-    print(f"sha256 {sha256_file(args.out)}")
+    pin = args.out.with_suffix(".json")  # what the extractor checks the bundled file against
+    write_json(pin, {"file": args.out.name, "sha256": sha256_file(args.out), "size": args.out.stat().st_size})
+    print(f"pinned {args.out.name} in {pin}: sha256 {sha256_file(args.out)}")
 
 
 if __name__ == "__main__":

@@ -10,15 +10,17 @@ result, so numbers are only comparable between runs that used the same file.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from ganzoo.plugin import CheckpointError, FeatureExtractor
-from ganzoo_metrics.plugin import FMNIST_CNN_SHA256
 
 WEIGHTS_FILE = Path(__file__).with_name("fmnist_cnn.safetensors")
+#: The bundled weights' pin (``{"file", "sha256", "size"}``), written by scripts/train_fmnist_cnn.py.
+PIN_FILE = WEIGHTS_FILE.with_suffix(".json")
 NUM_FEATURES = 128
 NUM_CLASSES = 10
 
@@ -26,6 +28,14 @@ NUM_CLASSES = 10
 def _conv(cin: int, cout: int) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
+
+
+def bundled_sha256() -> str:
+    """The sha256 the bundled weights must have, from their pin file (``""`` when it is unreadable)."""
+    try:
+        return str(json.loads(PIN_FILE.read_text(encoding="utf-8"))["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 class FashionCNN(nn.Module):
     """conv32-pool-conv64-conv64-pool-conv128-pool -> fc128 (the features) -> fc10 (the logits)."""
@@ -99,10 +109,10 @@ class FmnistCNN(FeatureExtractor):
         self.requires_grad_(False)
         self.weights_path = str(path)
         self.sha256 = sha256_file(path)
-        if weights is None and self.sha256 != FMNIST_CNN_SHA256:
+        if weights is None and self.sha256 != (pinned := bundled_sha256()):
             raise CheckpointError(
                 f"the bundled fmnist-cnn weights ({path}) have sha256 {self.sha256[:12]}…, not the "
-                f"{FMNIST_CNN_SHA256[:12]}… this ganzoo ships: the file was changed or damaged; reinstall ganzoo"
+                f"{pinned[:12]}… this ganzoo ships: the file was changed or damaged; reinstall ganzoo"
             )
 
     def _features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:

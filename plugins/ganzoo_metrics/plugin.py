@@ -11,9 +11,6 @@ from typing import Any
 
 from ganzoo.plugin import Register, hookimpl
 
-#: sha256 of the bundled ``fmnist_cnn.safetensors`` (``scripts/train_fmnist_cnn.py`` prints it).
-FMNIST_CNN_SHA256 = "bb1cf308401f0aa84b40cd7bce401c41aaa9f1d17552051356b9ed4627f2e675"
-
 _METRICS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "fid": (
         "FID", "Frechet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)",
@@ -48,7 +45,7 @@ _EXTRACTORS = {
         ["fashion-mnist", "bundled"],
         {"num_features": 128, "num_classes": 10, "input": "1x28x28 in [-1, 1]", "domain": "fashion-mnist",
          "test_accuracy": 0.9305,
-         "weights": "fmnist_cnn.safetensors (bundled, float16)", "sha256": FMNIST_CNN_SHA256,
+         "weights": "fmnist_cnn.safetensors (bundled, float16; pinned by fmnist_cnn.json)",
          "reproduce": "python scripts/train_fmnist_cnn.py"},
     ),
     "inception": (

@@ -166,6 +166,12 @@ def test_every_bundled_zoo_card_is_what_its_record_renders():
         assert card == str(build_card(record, name=spec.name, load_as=spec.name)), spec.name
 
 
+def test_no_plugin_types_a_sha256_by_hand():
+    """Weights are pinned by files their scripts write (pins.json, fmnist_cnn.json), never in hook modules."""
+    for hook_module in sorted((ROOT / "plugins").glob("ganzoo_*/plugin.py")):
+        assert not re.search(r"[0-9a-f]{64}", hook_module.read_text()), f"{hook_module}: a sha256"
+
+
 def test_no_plugin_types_a_fact_of_its_zoo_models_by_hand():
     hooks = [p for p in sorted((ROOT / "plugins").glob("ganzoo_*/plugin.py")) if "def register_pretrained" in p.read_text()]
     assert len(hooks) == 6
