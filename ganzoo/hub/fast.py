@@ -175,9 +175,11 @@ def open_fast_sampler(name: str | ModelName) -> FastSampler:
             if not (folder / file).is_file() or digest(file) != expected:
                 raise FastPathUnavailable(f"{file} fails its pinned checksum", note=False)
         try:
-            verify(folder, pin=location.pin, source=shown)
+            verified = verify(folder, pin=location.pin, source=shown)
         except GanzooError as exc:  # the PyTorch path names the file and what to do
             raise FastPathUnavailable(str(exc), note=False) from None
+        # verify() just hashed every file the record lists: reuse those digests below, not hash them again
+        hashes.update({file: entry["sha256"] for file, entry in verified.files.items()})
     try:
         config = CheckpointConfig.read(folder)
     except GanzooError as exc:
