@@ -33,7 +33,9 @@ def ganzoo_command() -> list[str]:
 
 def time_command(command: list[str], runs: int) -> list[float]:
     """Wall-clock seconds of ``runs`` fresh processes (one untimed warm-up for the file cache)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GANZOO_TRACE_PLUGINS", "GANZOO_STRICT_PLUGINS")}
+    # Bytecode cached as for any user (PYTHONDONTWRITEBYTECODE would recompile every import each run).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GANZOO_TRACE_PLUGINS", "GANZOO_STRICT_PLUGINS", "PYTHONDONTWRITEBYTECODE")}
     subprocess.run(command, capture_output=True, env=env, check=True)
     times = []
     for _ in range(runs):

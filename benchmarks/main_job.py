@@ -37,6 +37,20 @@ def ganzoo_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "ganzoo"]
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's word for it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
 def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak resident MiB of one fresh process running ``command``."""
     start = time.perf_counter()
@@ -56,7 +70,9 @@ def main() -> None:
     parser.add_argument("--name", default="dcgan-fashion", help="the zoo model to sample [default: dcgan-fashion]")
     args = parser.parse_args()
     ganzoo = ganzoo_command()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    # Bytecode is cached as on any user's machine: PYTHONDONTWRITEBYTECODE (set in some CI and
+    # sandbox shells) would make every fresh process compile the modules it imports again.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "samples.png")
@@ -74,8 +90,8 @@ def main() -> None:
                 measured = run_once(command, env)
                 if round_index:
                     results[label].append(measured)
-    print(f"{args.rounds} rounds after a warm-up, {os.cpu_count()} CPUs; main job: ganzoo pretrained {args.name} "
-          f"sample (64 images)")
+    print(f"{args.rounds} rounds after a warm-up, {os.cpu_count()} CPUs ({cpu_model()}); main job: ganzoo pretrained "
+          f"{args.name} sample (64 images)")
     print(f"{'command':<24} {'median s':>9} {'min s':>7} {'peak MiB':>9}  target")
     for label, runs in results.items():
         wall = statistics.median(t for t, _ in runs)

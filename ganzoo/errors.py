@@ -10,13 +10,15 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import shutil
 
 
 def warn(text: str) -> None:
     """``ganzoo: warning: TEXT`` on stderr, even under ``--quiet``: something happened to the user's files."""
-    import sys
-
     print(f"ganzoo: warning: {text}", file=sys.stderr, flush=True)
 
 
@@ -118,7 +120,8 @@ class FileSystemError(GanzooError):
         current: BaseException | None = exc
         while current is not None and id(current) not in seen:
             seen.add(id(current))
-            if isinstance(current, shutil.Error):  # copytree's list of (source, target, "[Errno N] ...")
+            shutil = sys.modules.get("shutil")  # never imported here: no copytree ran, so no shutil.Error
+            if shutil is not None and isinstance(current, shutil.Error):  # copytree's (source, target, "[Errno N] ...")
                 current = _first_copy_error(current) or current
             if isinstance(current, OSError) and current.errno in _FILE_SYSTEM_REASONS:
                 with_path, without_path, then = _FILE_SYSTEM_REASONS[current.errno]

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from ganzoo.errors import PluginError, UsageError
 from ganzoo.losses import Objective
 from ganzoo.plugins import get_registry, plugin_code
+from ganzoo.sharing import SharedFakes
 from ganzoo.translation import check_direction
 
 TASKS = ("unconditional", "class-conditional", "image-to-image", "style-transfer")
@@ -153,6 +154,48 @@ class GAN(nn.Module):
             return self.generate(z.to(self.device), None if labels is None else labels.to(self.device)).clamp(-1, 1)
         finally:
             self.train(was_training)
+
+
+class OneGeneratorPassGAN(GAN):
+    """An unconditional family's losses with one generator pass per training step.
+
+    The discriminator step keeps its fakes, with their graph, for the generator step (when
+    ``share_fakes`` is true; see :class:`ganzoo.sharing.SharedFakes`), as the reference DCGAN
+    loops do, and a discriminator without batch norm scores real and fake images in one pass
+    (:func:`score_together`). The maths are the base class's. Subclasses set ``share_fakes``
+    in ``__init__``; ``_joint_d_pass`` is worked out from the discriminator on first use.
+    """
+
+    share_fakes: bool = True
+    _joint_d_pass: bool | None = None
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self._shared = SharedFakes()
+
+    def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
+        """The base class's discriminator loss with fewer passes; the fakes are kept for :meth:`g_loss`."""
+        real = batch["image"]
+        n = real.shape[0]
+        z = self.sample_latent(n)
+        fake = self._shared.make(self.generator, lambda: self.generate(z), share=self.share_fakes, key=(n,))
+        real_in, fake_in = objective.noisy(real), objective.noisy(fake.to(real.dtype))
+        if self._joint_d_pass is None:
+            self._joint_d_pass = not has_batch_norm(self.discriminator)
+        if self._joint_d_pass:
+            real_logits, fake_logits = score_together(self.discriminate, real_in, fake_in)
+        else:
+            real_logits, fake_logits = self.discriminate(real_in), self.discriminate(fake_in)
+        return discriminator_objective(objective, self.discriminate, real_in, fake_in, real_logits, fake_logits)
+
+    def g_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
+        """The generator's loss, on the fakes the discriminator step just saw while they are still valid."""
+        n = batch["image"].shape[0]
+        fake = self._shared.take(self.generator, key=(n,))
+        if fake is None:
+            fake = self.generate(self.sample_latent(n))
+        loss = generator_adversarial(objective, self.discriminate, fake, batch["image"])
+        return loss, {"g_loss": loss.detach().float().item()}
 
 
 class ImageToImageGAN(GAN):

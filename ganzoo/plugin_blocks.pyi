@@ -14,6 +14,7 @@ from ganzoo.images import open_image as open_image
 from ganzoo.images import read_image as read_image
 from ganzoo.images import tensor_to_image as tensor_to_image
 from ganzoo.images import write_image as write_image
+from ganzoo.models import OneGeneratorPassGAN as OneGeneratorPassGAN
 from ganzoo.nn.dcgan_blocks import FlattenHWC as FlattenHWC
 from ganzoo.nn.dcgan_blocks import ToImageHWC as ToImageHWC
 from ganzoo.nn.dcgan_blocks import check_image_size as check_image_size
@@ -24,6 +25,9 @@ from ganzoo.nn.dcgan_blocks import tutorial_generator as tutorial_generator
 from ganzoo.nn.dropout import FastDropout as FastDropout
 from ganzoo.nn.init import init_like_dcgan_paper as init_like_dcgan_paper
 from ganzoo.nn.init import init_like_tensorflow as init_like_tensorflow
+from ganzoo.nn.precision import FullPrecisionLinear as FullPrecisionLinear
+from ganzoo.nn.precision import ReflectionPad2d as ReflectionPad2d
+from ganzoo.nn.precision import dense_layer as dense_layer
 from ganzoo.nn.spectral import apply_spectral_norm as apply_spectral_norm
 from ganzoo.outputs import check_distinct as check_distinct
 from ganzoo.outputs import check_file as check_file

@@ -13,7 +13,6 @@ import contextlib
 import difflib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -134,7 +133,7 @@ class PluginManager:
                 self.pm.unregister(plugin)
             info.registered = {}
             info.error = _one_line(f"{_stage_words(stage)}: {_exception_words(exc)}")
-            info.details = traceback.format_exc()
+            info.details = _traceback_text()
             if self.strict:
                 raise PluginError(
                     f"plugin '{info.name}' failed: {info.error} (GANZOO_STRICT_PLUGINS=1 makes this "
@@ -227,7 +226,7 @@ class PluginManager:
                 info = self.plugins.get(name)
                 if info is not None:
                     info.error = error
-                    info.details = traceback.format_exc()
+                    info.details = _traceback_text()
                 if self.strict:
                     raise PluginError(f"plugin '{name}' failed: {error}") from exc
                 print(
@@ -325,3 +324,10 @@ def _use_manager(manager: PluginManager) -> None:
     """Make ``manager`` the process-wide one (a ``plugins --check`` child loads one plugin alone into it)."""
     global _manager
     _manager = manager
+
+
+def _traceback_text() -> str:
+    """The current exception's traceback; ``traceback`` (and textwrap) imported only when a plugin failed."""
+    import traceback
+
+    return traceback.format_exc()

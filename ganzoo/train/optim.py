@@ -35,17 +35,53 @@ def parameter_groups(model: nn.Module) -> dict[str, list[nn.Parameter]]:
     return groups
 
 
+#: Devices where ``torch.optim.Adam(fused=True)`` is fastest (and supported).
+FUSED_ADAM_DEVICES = frozenset({"cuda", "cpu"})
+
+
 def build_optimizer(kind: str, params: Iterable[nn.Parameter], *, lr: float, betas: tuple[float, float],
                     device: torch.device) -> torch.optim.Optimizer:
-    """Adam (fused on CUDA, foreach elsewhere) or RMSprop."""
+    """Adam (fused on CUDA and CPU, foreach elsewhere) or RMSprop.
+
+    The fused kernel reads and writes each parameter's state once per step; on a 2-core CPU it
+    updates 1.5 million parameters in 0.33 ms against 1.2 ms for ``foreach`` and 3.4 ms for the
+    per-tensor loop (``docs/performance.md``). Same maths, same state dict.
+    """
     params = list(params)
     if kind == "adam":
-        if device.type == "cuda":
-            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+        if device.type in FUSED_ADAM_DEVICES:
+            optimizer = torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+            optimizer.register_step_pre_hook(match_parameter_layouts)
+            return optimizer
         return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
     if kind == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, foreach=device.type != "mps")
     raise UsageError(f"unknown optimizer {kind!r}; use adam or rmsprop")
+
+
+def match_parameter_layouts(optimizer: torch.optim.Optimizer, *_: Any) -> None:
+    """Give every gradient and state tensor its parameter's memory layout before a fused step.
+
+    The fused kernels walk a parameter, its gradient and its state in memory order, as if all
+    had the same strides: a channels_last weight with a contiguous ``exp_avg`` (how state comes
+    back from a checkpoint) or a contiguous gradient is updated with the wrong elements, silently.
+    Autograd already matches layouts; this catches everything else, for a few microseconds.
+    """
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            grad = param.grad
+            if grad is not None and grad.stride() != param.stride():
+                param.grad = _in_layout_of(param, grad)
+            state = optimizer.state.get(param)
+            if state:
+                for key, value in state.items():
+                    if isinstance(value, Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                        state[key] = _in_layout_of(param, value)
+
+
+def _in_layout_of(param: Tensor, value: Tensor) -> Tensor:
+    """``value``'s numbers in ``param``'s strides."""
+    return torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 def lr_factor(schedule: str, step: int, total: int) -> float:
@@ -110,6 +146,19 @@ def unflatten_state(name: str, tensors: dict[str, Tensor], extra: dict[str, Any]
             group["betas"] = tuple(group["betas"])
         groups.append(group)
     return {"state": state, "param_groups": groups}
+
+
+def load_state(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
+    """``optimizer.load_state_dict(saved)``, keeping this optimizer's kernel (``fused`` or ``foreach``).
+
+    The kernel belongs to the device a run continues on, not to the one that saved it: a run
+    begun before Adam was fused on CPUs, or on a GPU and resumed elsewhere, would otherwise
+    carry the old choice along (``load_state_dict`` copies every group setting).
+    """
+    kernels = [{key: group.get(key) for key in ("fused", "foreach")} for group in optimizer.param_groups]
+    optimizer.load_state_dict(saved)
+    for group, kernel in zip(optimizer.param_groups, kernels):
+        group.update(kernel)
 
 
 def _jsonable(group: dict[str, Any]) -> dict[str, Any]:

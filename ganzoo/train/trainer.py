@@ -46,7 +46,7 @@ from ganzoo.train.batches import BatchStream, epoch_seed
 from ganzoo.train.config import TrainConfig, check_resumable
 from ganzoo.train.ema import EMA
 from ganzoo.train.loop import TrainingInterrupted, TrainLoop, TrainResult, file_system_message
-from ganzoo.train.optim import build_optimizer, parameter_groups, unflatten_state
+from ganzoo.train.optim import build_optimizer, load_state, parameter_groups, unflatten_state
 from ganzoo.train.progress import Reporter, cut_metrics, require_tensorboard
 from ganzoo.train.rundir import (
     default_out,
@@ -389,7 +389,7 @@ class Trainer:
                 raise UsageError(f"{saved.path} has no EMA weights; resume with the run's --ema-decay")
             ema.load_state_dict(saved.ema, int(state.get("ema_updates", 0)))
         for name, optimizer in optimizers.items():
-            optimizer.load_state_dict(unflatten_state(name, saved.optimizers, state["optimizers"][name]))
+            load_state(optimizer, unflatten_state(name, saved.optimizers, state["optimizers"][name]))
         runner.load_scaler_state(state.get("grad_scalers", {}))
         adaptive = runner.objective.adaptive
         if adaptive is not None and isinstance(state.get("augment"), dict):

@@ -10,7 +10,10 @@ Layouts follow the paper's appendix: the generator is c7s1-k, d2k, d4k, n residu
 uk, c7s1-C with instance norm and reflection padding; the discriminator is C64-C128-C256-C512
 with 4x4 convolutions, the first without norm, LeakyReLU(0.2), and a 1-channel map of patch
 scores. Convolutions followed by a non-affine instance norm carry no bias: the norm subtracts
-the mean, so a bias there would change nothing. Differences from the reference code are listed
+the mean, so a bias there would change nothing. Reflection padding runs in the activations' dtype
+under bf16 autocast (autocast would round-trip it through fp32), and the discriminator step's
+translations are kept for the generator step (``share_fakes``), as the reference training loop
+computes them once per step. Differences from the reference code are listed
 in ``docs/families/cyclegan.md``.
 """
 
@@ -27,12 +30,13 @@ from ganzoo.plugin import (
     ImageToImageGAN,
     Logs,
     Objective,
+    SharedFakes,
     UsageError,
     discriminator_objective,
     generator_adversarial,
     score_together,
 )
-from ganzoo.plugin_blocks import init_like_dcgan_paper
+from ganzoo.plugin_blocks import ReflectionPad2d, init_like_dcgan_paper
 from ganzoo_cyclegan.pool import ImagePool
 
 DIRECTIONS = ("a2b", "b2a")
@@ -50,8 +54,8 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), _norm(channels), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), _norm(channels),
+            ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), _norm(channels), nn.ReLU(True),
+            ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), _norm(channels),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -61,7 +65,7 @@ class ResidualBlock(nn.Module):
 
 def resnet_generator(channels: int, width: int, n_blocks: int, n_downsample: int) -> nn.Sequential:
     """The paper's ResNet generator: c7s1-k, ``n_downsample`` stride-2 convs, residual blocks, back up."""
-    layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(channels, width, 7, bias=False), _norm(width),
+    layers: list[nn.Module] = [ReflectionPad2d(3), nn.Conv2d(channels, width, 7, bias=False), _norm(width),
                                nn.ReLU(True)]
     for i in range(n_downsample):
         w = width * 2**i
@@ -72,7 +76,7 @@ def resnet_generator(channels: int, width: int, n_blocks: int, n_downsample: int
         w = width * 2**i
         layers += [nn.ConvTranspose2d(2 * w, w, 3, stride=2, padding=1, output_padding=1, bias=False),
                    _norm(w), nn.ReLU(True)]
-    layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, channels, 7), nn.Tanh()]
+    layers += [ReflectionPad2d(3), nn.Conv2d(width, channels, 7), nn.Tanh()]
     return nn.Sequential(*layers)
 
 
@@ -130,6 +134,10 @@ class CycleGAN(ImageToImageGAN):
             (the reference code's 0.5 lambda); 0 turns them off, as in the paper's object
             transfiguration experiments.
         pool_size: fakes kept in each discriminator's history pool (50; 0 = no pool).
+        share_fakes: the discriminator step translates with the generators' graph kept, and the
+            generator step reuses those translations (and the identity outputs computed in the
+            same pass), as the reference code does: two generator passes fewer per step.
+            ``False`` translates afresh in the generator step.
         domains: human names of the domains, ``{"a": ..., "b": ...}``, for cards and grids.
 
     >>> gan = CycleGAN(image_size=28, channels=1, base_channels=16, n_blocks=3)   # doctest: +SKIP
@@ -144,7 +152,7 @@ class CycleGAN(ImageToImageGAN):
     def __init__(self, image_size: int = 28, channels: int = 1, base_channels: int = 64, n_blocks: int | None = None,
                  n_downsample: int = 2, d_channels: int = 64, d_layers: int | None = None, cycle_weight: float = 10.0,
                  identity_weight: float | None = None, pool_size: int = 50,
-                 domains: Mapping[str, str] | None = None) -> None:
+                 domains: Mapping[str, str] | None = None, share_fakes: bool = True) -> None:
         image_size = _positive_int("image_size", image_size)
         channels = _positive_int("channels", channels)
         base_channels = _positive_int("base_channels", base_channels)
@@ -166,7 +174,7 @@ class CycleGAN(ImageToImageGAN):
         super().__init__(dict(image_size=image_size, channels=channels, base_channels=base_channels,
                               n_blocks=n_blocks, n_downsample=n_downsample, d_channels=d_channels, d_layers=d_layers,
                               cycle_weight=cycle_weight, identity_weight=identity_weight, pool_size=pool_size,
-                              domains=domains))
+                              domains=domains, share_fakes=bool(share_fakes)))
         self.image_shape = (channels, image_size, image_size)
         self.input_shape = self.image_shape
         self.domains = domains
@@ -178,6 +186,8 @@ class CycleGAN(ImageToImageGAN):
         self.apply(init_like_dcgan_paper)  # the reference code's N(0, 0.02), zero biases
         # Pools of fakes per domain (pool "b" holds A->B outputs); buffers, so checkpoints keep them.
         self.pools = nn.ModuleDict({d: ImagePool(pool_size, self.image_shape) for d in "ab"})
+        self.share_fakes = bool(share_fakes)
+        self._shared = SharedFakes()
 
     # -- translation -------------------------------------------------------------------------------
     def _translate(self, inputs: Tensor, direction: str) -> Tensor:
@@ -202,11 +212,15 @@ class CycleGAN(ImageToImageGAN):
 
         Under ``--loss lsgan`` (the family default) each discriminator's loss is already the
         paper's halved one. Instance norm has no batch statistics, so real and fake images
-        share one forward pass.
+        share one forward pass, and each generator translates its input and the other domain's
+        (the identity terms) in one pass too; those outputs are kept for :meth:`g_loss`.
         """
         real = {"a": batch["source"], "b": batch["image"]}
-        with torch.no_grad():
-            fake = {"b": self.generator["a2b"](real["a"]), "a": self.generator["b2a"](real["b"])}
+        keep = self._keeps_outputs()
+        joined = keep and self.identity_weight > 0  # the identity outputs only when the generator step takes them
+        outputs = self._shared.make(self.generator, lambda: self._forward_both(real["a"], real["b"], joined),
+                                    share=keep, key=(real["a"], real["b"]))
+        fake = dict(zip("ba", self._split_outputs(outputs, real["a"].shape[0], joined)[:2]))
         total: Tensor | None = None
         logs: Logs = {}
         for domain in ("a", "b"):
@@ -236,11 +250,10 @@ class CycleGAN(ImageToImageGAN):
         n = real_a.shape[0]
         identity = self.identity_weight > 0
         g_ab, g_ba = self.generator["a2b"], self.generator["b2a"]
-        if identity:
-            fake_b, same_b = g_ab(torch.cat([real_a, real_b])).split(n)
-            fake_a, same_a = g_ba(torch.cat([real_b, real_a])).split(n)
-        else:
-            fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+        outputs = self._shared.take(self.generator, key=(real_a, real_b))
+        if outputs is None or outputs.shape[0] != (4 if identity else 2) * n:
+            outputs = self._forward_both(real_a, real_b, identity)
+        fake_b, fake_a, same_b, same_a = self._split_outputs(outputs, n, identity)
         back_a, back_b = g_ba(fake_b), g_ab(fake_a)
         adversarial = fake_b.new_zeros((), dtype=torch.float32)
         for domain, fakes, reals in (("b", fake_b, real_b), ("a", fake_a, real_a)):
@@ -250,11 +263,33 @@ class CycleGAN(ImageToImageGAN):
         loss = adversarial + self.cycle_weight * cycle
         logs: Logs = {"g_adv": adversarial.detach().item(), "g_cycle": cycle.detach().item()}
         if identity:
+            assert same_a is not None and same_b is not None
             same = _l1(same_a, real_a) + _l1(same_b, real_b)
             loss = loss + self.identity_weight * same
             logs["g_identity"] = same.detach().item()
         logs["g_loss"] = loss.detach().item()
         return loss, logs
+
+    def _keeps_outputs(self) -> bool:
+        """True when the discriminator step's translations can serve the generator step (training, with autograd)."""
+        return self.share_fakes and self.generator.training and torch.is_grad_enabled()
+
+    def _forward_both(self, real_a: Tensor, real_b: Tensor, joined: bool) -> Tensor:
+        """Both generators' outputs in one tensor: ``[fake_b, fake_a]``, or with ``joined``
+        ``[fake_b, same_b, fake_a, same_a]`` (each generator on its input and the other domain's)."""
+        g_ab, g_ba = self.generator["a2b"], self.generator["b2a"]
+        if joined:
+            return torch.cat([g_ab(torch.cat([real_a, real_b])), g_ba(torch.cat([real_b, real_a]))])
+        return torch.cat([g_ab(real_a), g_ba(real_b)])
+
+    @staticmethod
+    def _split_outputs(outputs: Tensor, n: int, joined: bool) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        """``fake_b, fake_a, same_b, same_a`` from :meth:`_forward_both` (the last two ``None`` unless joined)."""
+        if joined:
+            fake_b, same_b, fake_a, same_a = torch.split(outputs, n)
+            return fake_b, fake_a, same_b, same_a
+        fake_b, fake_a = torch.split(outputs, n)
+        return fake_b, fake_a, None, None
 
 
 def _l1(output: Tensor, target: Tensor) -> Tensor:

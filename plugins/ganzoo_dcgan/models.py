@@ -21,20 +21,11 @@ from functools import partial
 
 from torch import Tensor, nn
 
-from ganzoo.plugin import (
-    GAN,
-    Logs,
-    Objective,
-    SharedFakes,
-    UsageError,
-    discriminator_objective,
-    generator_adversarial,
-    has_batch_norm,
-    score_together,
-)
+from ganzoo.plugin import UsageError, has_batch_norm
 from ganzoo.plugin_blocks import (
     FastDropout,
     FlattenHWC,
+    OneGeneratorPassGAN,
     apply_spectral_norm,
     check_image_size,
     example_convs,
@@ -46,7 +37,7 @@ from ganzoo.plugin_blocks import (
 )
 
 
-class DCGAN(GAN):
+class DCGAN(OneGeneratorPassGAN):
     """Deep convolutional GAN for 28x28, 32x32 or 64x64 images.
 
     Args:
@@ -99,10 +90,9 @@ class DCGAN(GAN):
         if spectral_norm:
             apply_spectral_norm(self.discriminator)  # after init: it normalises the initialised weights
         # Batch statistics make a sample's score depend on the rest of its batch; without them
-        # real and fake images can share one forward pass.
+        # real and fake images share one forward pass (OneGeneratorPassGAN.d_loss).
         self._joint_d_pass = not has_batch_norm(self.discriminator)
         self.share_fakes = share_fakes
-        self._shared = SharedFakes()
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         images: Tensor = self.generator(z)
@@ -112,29 +102,3 @@ class DCGAN(GAN):
         """One fp32 logit per image: under autocast the losses are then computed in fp32 too."""
         scores: Tensor = self.discriminator(images)
         return scores.view(-1).float()
-
-    def d_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
-        """The base class's discriminator loss, computed with fewer passes (same maths).
-
-        The fakes are kept, with their graph, for the generator step (``share_fakes``); a
-        batch-norm-free discriminator scores real and fake images in one batch.
-        """
-        real = batch["image"]
-        n = real.shape[0]
-        z = self.sample_latent(n)
-        fake = self._shared.make(self.generator, lambda: self.generate(z), share=self.share_fakes, key=(n,))
-        real_in, fake_in = objective.noisy(real), objective.noisy(fake.to(real.dtype))
-        if self._joint_d_pass:
-            real_logits, fake_logits = score_together(self.discriminate, real_in, fake_in)
-        else:
-            real_logits, fake_logits = self.discriminate(real_in), self.discriminate(fake_in)
-        return discriminator_objective(objective, self.discriminate, real_in, fake_in, real_logits, fake_logits)
-
-    def g_loss(self, batch: dict[str, Tensor], objective: Objective) -> tuple[Tensor, Logs]:
-        """The generator's loss, on the fakes the discriminator step just saw when they are valid."""
-        n = batch["image"].shape[0]
-        fake = self._shared.take(self.generator, key=(n,))
-        if fake is None:
-            fake = self.generate(self.sample_latent(n))
-        loss = generator_adversarial(objective, self.discriminate, fake, batch["image"])
-        return loss, {"g_loss": loss.detach().float().item()}

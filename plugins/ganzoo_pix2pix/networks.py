@@ -25,6 +25,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from ganzoo.plugin_blocks import FastDropout
+
 NORMS = ("batch", "instance", "none")
 MAX_DEPTH = 8  # the paper's 256x256 U-Net
 #: Patch side of a PatchGAN with 1, 2, 3 ... stride-2 layers (4x4 kernels, then two stride-1 layers).
@@ -94,7 +96,7 @@ class _Up(nn.Module):
         else:
             tail.append(_norm_layer(norm)(out_channels))
             if dropout:
-                tail.append(nn.Dropout(dropout))
+                tail.append(FastDropout(dropout))  # nn.Dropout's maths, a cheaper mask on CPUs
         self.tail = nn.Sequential(*tail)
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:

@@ -271,3 +271,12 @@ def test_listing_never_imports_torch(args):
     heavy = top_level_in(modules, ("torch", "torchvision", "gradio", "gradio_client", "imageio", "playwright"))
     assert code in (0, None), proc.stderr
     assert heavy == [], f"'ganzoo {' '.join(args)}' imported {heavy[:5]}"
+
+
+@pytest.mark.parametrize("args", [["list"], ["--version"]], ids=" ".join)
+def test_listing_imports_only_what_it_prints(args):
+    """Start-up is the budget of the commands people run most (docs/performance.md): no hashing or
+    traceback machinery is imported until a file is verified or a plugin fails."""
+    code, modules, proc = probe(*args)
+    assert code in (0, None), proc.stderr
+    assert top_level_in(modules, ("hashlib", "traceback")) == []

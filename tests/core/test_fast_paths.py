@@ -1,9 +1,11 @@
 """The families' fast paths keep the maths of the plain ones.
 
 * dcgan and cgan score real and fake images in one discriminator pass when it has no batch norm;
-* dcgan, cgan and pix2pix let the generator step reuse the discriminator step's fakes
+* vanilla, dcgan, cgan and pix2pix let the generator step reuse the discriminator step's fakes
   (:class:`ganzoo.sharing.SharedFakes`): one generator pass per step instead of two, the same
-  loss, and fresh fakes whenever what they depend on changed (batch size, labels, inputs, weights).
+  loss, and fresh fakes whenever what they depend on changed (batch size, labels, inputs, weights);
+* cyclegan keeps both generators' translations and identity outputs of the discriminator step
+  for the generator step: four generator passes per step instead of six.
 
 The helper's own guarantees are tested in ``tests/core/test_sharing.py``; here, that each family
 wires it up with the right key.
@@ -62,7 +64,8 @@ def test_joint_discriminator_pass_is_the_same_loss(name):
 
 # -- one generator pass -----------------------------------------------------------------------------
 #: Options without randomness besides the latents, so shared and fresh fakes are the same numbers.
-QUIET = {"dcgan": {"dropout": 0.0}, "cgan": {"dropout": 0.0}, "pix2pix": {"dropout": 0.0, "norm": "instance"}}
+QUIET = {"dcgan": {"dropout": 0.0}, "cgan": {"dropout": 0.0}, "pix2pix": {"dropout": 0.0, "norm": "instance"},
+         "vanilla": {"dropout": 0.0}}
 
 
 @pytest.mark.parametrize("name", sorted(QUIET))
@@ -102,6 +105,7 @@ def other_images(batch: Batch) -> Batch:
 
 @pytest.mark.parametrize(("name", "change", "reused"), [
     ("dcgan", smaller, False), ("dcgan", other_images, True),  # fakes depend on the batch size only
+    ("vanilla", smaller, False), ("vanilla", other_images, True),
     ("cgan", other_labels, False), ("cgan", smaller, False), ("cgan", other_images, True),
     ("pix2pix", other_inputs, False), ("pix2pix", smaller, False),
 ])
@@ -128,3 +132,68 @@ def test_fakes_are_never_reused_after_a_generator_update(name):
     twin = copy.deepcopy(model)  # a kept graph must not stop copies, nor travel with them
     twin.g_loss(batch, build_objective())
     assert len(calls) == 4  # the twin (its hook copied along) drew fresh fakes
+
+
+def test_vanilla_scores_real_and_fake_images_in_one_pass_with_the_base_class_maths():
+    model = tiny("vanilla", dropout=0.0).train()
+    passes: list[int] = []
+    model.discriminator.register_forward_hook(lambda module, args, out: passes.append(args[0].shape[0]))
+    batch = batch_for(model, 6)
+    torch.manual_seed(5)
+    joint, _ = model.d_loss(batch, build_objective())
+    torch.manual_seed(5)
+    plain, _ = ganzoo.models.GAN.d_loss(model, batch, build_objective())
+    assert passes[0] == 12 and passes[1:] == [6, 6]
+    assert torch.allclose(joint, plain, atol=1e-6)
+
+
+# -- cyclegan: the discriminator step's translations serve the generator step --------------------------
+def count_cyclegan_passes(model) -> list[str]:
+    calls: list[str] = []
+    for direction, generator in model.generator.items():
+        generator.register_forward_hook(lambda *args, d=direction: calls.append(d))
+    return calls
+
+
+def test_cyclegan_generator_step_reuses_the_translations_with_the_same_maths():
+    def g_step(share: bool) -> tuple[list[str], float, list[torch.Tensor | None]]:
+        model = tiny("cyclegan", share_fakes=share, pool_size=0).train()
+        calls = count_cyclegan_passes(model)
+        batch = batch_for(model)
+        model.d_loss(batch, build_objective("lsgan"))
+        loss, logs = model.g_loss(batch, build_objective("lsgan"))
+        loss.backward()
+        assert "g_identity" in logs
+        return calls, float(loss.detach()), [p.grad for p in model.generator.parameters()]
+
+    (shared, shared_loss, grads), (fresh, fresh_loss, _) = g_step(True), g_step(False)
+    assert sorted(shared) == ["a2b", "a2b", "b2a", "b2a"] and len(fresh) == 6
+    assert shared_loss == pytest.approx(fresh_loss, rel=1e-5)
+    assert all(g is not None for g in grads)
+
+
+def test_cyclegan_translates_afresh_after_a_generator_update_or_for_other_inputs():
+    model = tiny("cyclegan").train()
+    calls = count_cyclegan_passes(model)
+    batch = batch_for(model)
+    model.d_loss(batch, build_objective("lsgan"))
+    model.g_loss(other_inputs(batch), build_objective("lsgan"))
+    assert len(calls) == 2 + 4  # the kept translations were of other inputs
+    model.d_loss(batch, build_objective("lsgan"))
+    with torch.no_grad():
+        next(model.generator.parameters()).add_(0.01)
+    model.g_loss(batch, build_objective("lsgan"))
+    assert len(calls) == 6 + 2 + 4
+    with torch.no_grad():  # evaluation: nothing kept, only the two translations
+        model.d_loss(batch, build_objective("lsgan"))
+    assert len(calls) == 12 + 2
+
+
+def test_cyclegan_without_identity_terms_shares_the_two_translations():
+    model = tiny("cyclegan", identity_weight=0.0).train()
+    calls = count_cyclegan_passes(model)
+    batch = batch_for(model)
+    model.d_loss(batch, build_objective("lsgan"))
+    _, logs = model.g_loss(batch, build_objective("lsgan"))
+    assert "g_identity" not in logs
+    assert sorted(calls) == ["a2b", "a2b", "b2a", "b2a"]  # translate (shared) and translate back

@@ -39,7 +39,7 @@ def test_defaults_follow_the_paper():
     model = CycleGAN()
     assert model.config == {"image_size": 28, "channels": 1, "base_channels": 64, "n_blocks": 6, "n_downsample": 2,
                             "d_channels": 64, "d_layers": 2, "cycle_weight": 10.0, "identity_weight": 5.0,
-                            "pool_size": 50, "domains": {"a": "A", "b": "B"}}
+                            "pool_size": 50, "domains": {"a": "A", "b": "B"}, "share_fakes": True}
     assert model.task == "image-to-image" and model.directions == ("a2b", "b2a") and model.latent_dim == 0
     assert model.image_shape == model.input_shape == (1, 28, 28)
     assert set(model.generator) == {"a2b", "b2a"} and set(model.discriminator) == {"a", "b"}
