@@ -62,6 +62,7 @@ lint: install
 bench: install data
 	$(BIN)/python benchmarks/main_job.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/family_throughput.py
 	$(BIN)/python benchmarks/train_throughput.py
 
 clean:

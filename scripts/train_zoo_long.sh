@@ -5,15 +5,16 @@
 # are recorded in its checkpoints and card, and `--max-steps THAT` reproduces it. Run folders live
 # outside the repository (RUNS, default ~/ganzoo-runs), so a new work tree never loses them.
 # The queue is resumable: a model whose run folder already holds a checkpoint continues with
-# --resume (its budget counts the minutes already trained), and a finished one is skipped.
+# --resume (each leg gets its --max-minutes afresh: set the minutes still wanted), and a finished one is skipped.
 # Every run scores its EMA generator every 1,000 steps (FID[fmnist-cnn] on 2,000 samples, in its
 # metrics.jsonl), which shows whether FID was still falling when the budget ran out.
 # Export, the 10,000-sample metrics and FID[inception] follow in scripts/export_zoo_long.sh.
 # The bundled models of this recipe (2-core AMD EPYC, shared with other work, so read the steps, not the
 # minutes): sngan-fashion stopped by hand at step 13,027 (833,728 images) once its FID[fmnist-cnn] on
 # 2,000 samples had been flat for 5,000 steps (between 41.8 and 43.0 at steps 8,000-13,000); wgan-gp-fashion
-# ran its 15 minutes to step 3,204. `--max-steps N` in place of `--max-minutes` reproduces each (their
-# cards show the command). sngan-projection-fashion was not retrained in that session (no CPU left).
+# ran 15 minutes to step 3,204, then was resumed and stopped by hand at step 14,743 (still improving);
+# sngan-projection-fashion was stopped by hand at step 24,418 once flat. `--max-steps N` in place of
+# `--max-minutes` reproduces each (their cards show the command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/ganzoo-runs}

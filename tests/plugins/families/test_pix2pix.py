@@ -18,6 +18,7 @@ import ganzoo
 from ganzoo.cli import build_cli
 from ganzoo.errors import UsageError
 from ganzoo.losses import build_objective
+from ganzoo.plugin_blocks import FastDropout
 from ganzoo.train.config import check_train_defaults
 from ganzoo.train.steps import train_steps
 from ganzoo_pix2pix.models import Pix2Pix
@@ -53,7 +54,7 @@ def test_defaults_are_the_papers_256x256_networks():
     # The authors' code reports these counts for unet_256 and the 3-layer ("basic") PatchGAN.
     assert sum(p.numel() for p in model.generator.parameters()) == 54_414_531
     assert sum(p.numel() for p in model.discriminator.parameters()) == 2_768_705
-    assert sum(isinstance(m, nn.Dropout) and m.p == 0.5 for m in model.generator.modules()) == 3
+    assert sum(isinstance(m, FastDropout) and m.p == 0.5 for m in model.generator.modules()) == 3
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert len(norms) == 6 + 7 + 3  # encoder levels 2-7, decoder blocks 2-8, discriminator layers 2-4
 
@@ -97,9 +98,9 @@ def test_dropout_sits_in_the_deepest_decoder_blocks():
     assert [dropout_levels(d) for d in (2, 3, 4, 5, 8)] == [0, 1, 2, 3, 3]
     model = tiny(28)  # 4 levels: dropout in the two deepest decoder blocks, not the two outer ones
     with_dropout = [level for level, block in enumerate(model.generator.up)
-                    if any(isinstance(m, nn.Dropout) for m in block.modules())]
+                    if any(isinstance(m, FastDropout) for m in block.modules())]
     assert with_dropout == [2, 3]
-    assert not any(isinstance(m, nn.Dropout) for m in tiny(28, dropout=0).modules())
+    assert not any(isinstance(m, (FastDropout, nn.Dropout)) for m in tiny(28, dropout=0).modules())
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [
