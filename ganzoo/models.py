@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from ganzoo.errors import PluginError, UsageError
 from ganzoo.losses import Objective
+from ganzoo.noise import check_truncation_bound
 from ganzoo.plugins import get_registry, plugin_code
 from ganzoo.sharing import SharedFakes
 from ganzoo.translation import check_direction
@@ -370,14 +371,7 @@ def check_truncation(model: nn.Module, truncation: float) -> float:
     if distribution != "normal":
         raise UsageError(f"{name} draws its latents from a {distribution} distribution; --truncation is defined "
                          f"for normal latents only, so drop it")
-    try:
-        value = float(truncation)
-    except (TypeError, ValueError):
-        raise UsageError(f"--truncation must be a number such as 0.5, got {truncation!r}") from None
-    if not 0.05 <= value <= 10:
-        raise UsageError(f"--truncation must be between 0.05 and 10 (values are redrawn until inside [-T, T]), "
-                         f"got {value:g}")
-    return value
+    return check_truncation_bound(truncation)
 
 
 def truncate_normal(z: Tensor, bound: float, *, generator: torch.Generator | None = None) -> Tensor:

@@ -24,6 +24,23 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+#: The truncation bounds ``--truncation`` and ``--truncations`` accept (latents redrawn until inside ``[-T, T]``).
+TRUNCATION_RANGE = (0.05, 10.0)
+
+
+def check_truncation_bound(truncation: object) -> float:
+    """``truncation`` as a float inside :data:`TRUNCATION_RANGE`, else a one-line usage error (torch-free)."""
+    try:
+        value = float(truncation)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise UsageError(f"--truncation must be a number such as 0.5, got {truncation!r}") from None
+    low, high = TRUNCATION_RANGE
+    if not low <= value <= high:
+        raise UsageError(f"--truncation must be between {low:g} and {high:g} (values are redrawn until inside "
+                         f"[-T, T]), got {value:g}")
+    return value
+
+
 def draw_inputs(n: int, latent_dim: int, *, seed: int | None, num_classes: int = 0,
                 labels: "np.ndarray | None" = None,
                 truncation: float | None = None) -> "tuple[np.ndarray, np.ndarray | None]":

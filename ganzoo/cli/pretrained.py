@@ -15,6 +15,7 @@ from ganzoo.cli.interpolate import check_walk_outputs, run_walk, walk_options
 from ganzoo.cli.output import echo_json, echo_table, hub_options, human_size
 from ganzoo.cli.sample import sample_options, sample_target
 from ganzoo.errors import UsageError
+from ganzoo.noise import TRUNCATION_RANGE
 from ganzoo.outputs import refuse_inputs
 
 NAME_HELP = "NAME: a zoo name (dcgan-fashion), hf:owner/repo[@revision], or a checkpoint folder."
@@ -318,8 +319,9 @@ def _truncations(text: str | None) -> list[float]:
     except ValueError:
         raise UsageError(f"--truncations takes numbers separated by commas, like 1.0,0.5; got {text!r}") from None
     for bound in bounds:  # before the evaluation, not after it (the same range as --truncation)
-        if not 0.05 <= bound <= 10:
-            raise UsageError(f"--truncations {text}: each bound must be between 0.05 and 10, got {bound:g}")
+        if not TRUNCATION_RANGE[0] <= bound <= TRUNCATION_RANGE[1]:
+            raise UsageError(f"--truncations {text}: each bound must be between {TRUNCATION_RANGE[0]:g} and "
+                             f"{TRUNCATION_RANGE[1]:g}, got {bound:g}")
     return bounds
 
 

@@ -29,7 +29,7 @@ from ganzoo.cli.output import (
     write_samples,
 )
 from ganzoo.errors import UsageError
-from ganzoo.noise import class_indices, draw_inputs
+from ganzoo.noise import check_truncation_bound, class_indices, draw_inputs
 from ganzoo.outputs import model_inputs, refuse_inputs
 
 if TYPE_CHECKING:
@@ -216,9 +216,7 @@ def _fast_rows(sampler: "FastSampler", classes: tuple[str, ...], n: int | None,
         if distribution != "standard-normal":
             raise UsageError(f"{sampler.name} draws its latents from a {distribution} distribution; --truncation "
                              f"is defined for normal latents only, so drop it")
-        if not 0.05 <= truncation <= 10:
-            raise UsageError(f"--truncation must be between 0.05 and 10 (values are redrawn until inside [-T, T]), "
-                             f"got {truncation:g}")
+        check_truncation_bound(truncation)
     return _class_rows(sampler.num_classes, sampler.config.classes, classes, n)
 
 

@@ -270,17 +270,3 @@ def _check_rebuilt(model: GAN, config: Mapping[str, Any], folder: Path) -> None:
         if key in config and list(config[key]) != facts[key]:
             raise CheckpointError(f"{where} records {key} {list(config[key])} but the rebuilt model has "
                                   f"{facts[key]}; the plugin version differs: re-export the checkpoint")
-
-
-def verify_sha256(folder: str | Path, expected: Mapping[str, str], source: str) -> None:
-    """Check files against pinned sha256 digests; a mismatch is refused."""
-    for name, digest in expected.items():
-        path = Path(folder) / name
-        if not path.is_file():
-            raise CheckpointError(f"{source}: file {name} is missing; re-download with --force-download")
-        actual = sha256_file(path)
-        if actual != digest:
-            raise CheckpointError(
-                f"{source}: {name} failed its checksum (sha256 {actual[:12]}…, expected {digest[:12]}…); "
-                f"the file is corrupt or was changed: re-download it with --force-download"
-            )

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import CheckpointError, HubError, UsageError
-from ganzoo.hub.checkpoint import CONFIG_NAME, verify_sha256
+from ganzoo.hub.checkpoint import CONFIG_NAME
 from ganzoo.hub.names import PRETRAINED_KINDS, ModelName, parse_model_name
-from ganzoo.hub.record import verify
+from ganzoo.hub.record import verify, verify_sha256
 from ganzoo.hub.zoo import Location, locate
 from ganzoo.plugins import get_registry
 from ganzoo.registry import Spec

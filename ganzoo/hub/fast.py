@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.hub.config import CONFIG_NAME, CheckpointConfig
 from ganzoo.hub.names import PRETRAINED_KINDS, ModelName, parse_model_name
-from ganzoo.hub.record import sha256_file, verify
+from ganzoo.hub.record import sha256_file, verify, verify_sha256
 from ganzoo.hub.zoo import Location, locate
 from ganzoo.io import write_json
 
@@ -164,6 +164,7 @@ def open_fast_sampler(name: str | ModelName) -> FastSampler:
     """
     folder, shown, source, location = _find_folder(name)
     hashes: dict[str, str] = {}
+    config: CheckpointConfig | None = None
 
     def digest(file: str) -> str:
         if file not in hashes:
@@ -171,19 +172,18 @@ def open_fast_sampler(name: str | ModelName) -> FastSampler:
         return hashes[file]
 
     if location is not None:  # a zoo folder: its record against the pin, its files against the record
-        for file, expected in location.legacy_files.items():
-            if not (folder / file).is_file() or digest(file) != expected:
-                raise FastPathUnavailable(f"{file} fails its pinned checksum", note=False)
         try:
-            verified = verify(folder, pin=location.pin, source=shown)
+            verify_sha256(folder, location.legacy_files, shown)  # entries that pin files, not a record
+            config = verify(folder, pin=location.pin, source=shown)
         except GanzooError as exc:  # the PyTorch path names the file and what to do
             raise FastPathUnavailable(str(exc), note=False) from None
         # verify() just hashed every file the record lists: reuse those digests below, not hash them again
-        hashes.update({file: entry["sha256"] for file, entry in verified.files.items()})
-    try:
-        config = CheckpointConfig.read(folder)
-    except GanzooError as exc:
-        raise FastPathUnavailable(str(exc), note=False) from None
+        hashes.update({file: entry["sha256"] for file, entry in config.files.items()})
+    if config is None:  # a checkpoint folder: no pin, so nothing read it yet
+        try:
+            config = CheckpointConfig.read(folder)
+        except GanzooError as exc:
+            raise FastPathUnavailable(str(exc), note=False) from None
     if config.task not in ("unconditional", "class-conditional") or not config.latent_dim:
         raise FastPathUnavailable(f"{config.task} models are sampled with PyTorch", note=False)
     if (config.data.get("latent") or {}).get("distribution") != "standard-normal":

@@ -15,6 +15,7 @@ Torch-free: ``ganzoo list`` and the ONNX sampler read records without importing 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,16 +89,25 @@ def verify(folder: str | Path, *, pin: str | None, source: str) -> CheckpointCon
                                   f"or reinstall the plugin")
     config = CheckpointConfig.read(folder)
     for name, entry in config.files.items():
-        path = folder / name
-        if not path.is_file():
-            raise CheckpointError(f"{source}: file {name} is missing; re-download with --force-download")
-        size, digest = path.stat().st_size, sha256_file(path)
-        if size != entry["size"] or digest != entry["sha256"]:
-            raise CheckpointError(
-                f"{source}: {name} failed its checksum (sha256 {digest[:12]}…, expected {entry['sha256'][:12]}…); "
-                f"the file is corrupt or was changed: re-download it with --force-download"
-            )
+        check_file(folder, name, entry["sha256"], source, size=entry["size"])
     return config
+
+
+def verify_sha256(folder: str | Path, expected: Mapping[str, str], source: str) -> None:
+    """Check files against pinned sha256 digests (``{name: sha256}``); a mismatch is refused."""
+    for name, digest in expected.items():
+        check_file(folder, name, digest, source)
+
+
+def check_file(folder: str | Path, name: str, sha256: str, source: str, *, size: int | None = None) -> None:
+    """``folder/name`` must exist and have this sha256 (and size, when given), else one-line CheckpointError."""
+    path = Path(folder) / name
+    if not path.is_file():
+        raise CheckpointError(f"{source}: file {name} is missing; re-download with --force-download")
+    digest = sha256_file(path)
+    if digest != sha256 or (size is not None and path.stat().st_size != size):
+        raise CheckpointError(f"{source}: {name} failed its checksum (sha256 {digest[:12]}…, expected {sha256[:12]}…); "
+                              f"the file is corrupt or was changed: re-download it with --force-download")
 
 
 def read_pins(zoo_dir: str | Path) -> dict[str, str]:

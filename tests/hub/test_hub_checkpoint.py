@@ -16,9 +16,9 @@ from ganzoo.hub.checkpoint import (
     load_checkpoint,
     read_config,
     sha256_file,
-    verify_sha256,
     write_checkpoint,
 )
+from ganzoo.hub.record import verify_sha256
 from ganzoo.models import build_model
 
 TINY = {"hidden": [16, 32], "latent_dim": 8, "image_size": 8}
